@@ -1,0 +1,136 @@
+#include "app/commands.h"
+
+#include <boost/json.hpp>
+
+#include "domain/phone.h"
+
+namespace antrean::app {
+namespace json = boost::json;
+
+std::string_view CommandTypeName(const Command& command) {
+  return std::visit([](const auto& c) -> std::string_view {
+    using T = std::decay_t<decltype(c)>;
+    if constexpr (std::is_same_v<T, InboundMessage>) return "whatsapp.message";
+  }, command);
+}
+
+namespace {
+
+Status FieldError(std::string_view field, std::string_view what) {
+  return Status::InvalidArgument("field \"" + std::string(field) + "\": " + std::string(what));
+}
+
+// Reads fields of one JSON object, remembering the first error; every field not read by the end
+// is reported as unknown, so that a typo ("mesage_id") is not silently dropped.
+class Reader {
+ public:
+  explicit Reader(const json::object& o) : o_(o) {}
+  std::string Str(std::string_view name, std::size_t max_bytes, bool required = true) {
+    const json::value* v = Take(name);
+    if (v == nullptr) {
+      if (required) Fail(FieldError(name, "is required"));
+      return {};
+    }
+    if (!v->is_string()) {
+      Fail(FieldError(name, "expected a string"));
+      return {};
+    }
+    if (v->as_string().size() > max_bytes) {
+      Fail(FieldError(name, "is longer than " + std::to_string(max_bytes) + " bytes"));
+      return {};
+    }
+    return std::string(v->as_string());
+  }
+  const json::value* Take(std::string_view name) {
+    seen_.emplace_back(name);
+    return o_.if_contains(name);
+  }
+  void Fail(Status s) {
+    if (status_.ok()) status_ = std::move(s);
+  }
+  Status Finish() {
+    for (const auto& kv : o_) {
+      bool known = false;
+      for (auto n : seen_) known = known || kv.key() == n;
+      if (!known) Fail(FieldError(kv.key(), "unknown field"));
+    }
+    return status_;
+  }
+
+ private:
+  const json::object& o_;
+  std::vector<std::string_view> seen_;
+  Status status_;
+};
+
+Result<InboundMessage> ParseWhatsAppMessage(Reader& r, domain::Instant at) {
+  InboundMessage m;
+  m.at = at;
+  m.office = r.Str("office", 64);
+  m.message_id = r.Str("message_id", kMessageIdBytesMax);
+  if (m.message_id.empty()) r.Fail(FieldError("message_id", "must not be empty"));
+  const std::string from = r.Str("from", 64);
+  if (!from.empty()) {
+    auto phone = domain::NormalizePhone(from);
+    if (phone.ok()) m.from = *phone;
+    else r.Fail(FieldError("from", phone.status().message()));
+  }
+  if (auto p = r.Str("profile_name", kProfileNameBytesMax, false); !p.empty()) m.profile_name = p;
+  if (auto t = r.Str("to", 64, false); !t.empty()) m.to = t;
+  if (auto k = r.Str("kind", 32, false); !k.empty()) m.kind = k;
+  if (auto c = r.Str("channel", 32, false); !c.empty()) m.channel = c;
+  m.text = r.Str("text", 16 * 1024, false);
+  if (const json::value* media = r.Take("media")) {
+    if (!media->is_object()) {
+      r.Fail(FieldError("media", "expected an object {\"kind\": ..., \"id\": ...}"));
+    } else {
+      Reader mr(media->as_object());
+      events::Media md;
+      md.kind = mr.Str("kind", 32);
+      md.id = mr.Str("id", 256);
+      if (auto mt = mr.Str("mime_type", 128, false); !mt.empty()) md.mime_type = mt;
+      if (auto sh = mr.Str("sha256", 128, false); !sh.empty()) md.sha256 = sh;
+      // `field "kind": ...` becomes `field "media.kind": ...`.
+      if (auto s = mr.Finish(); !s.ok()) {
+        r.Fail(Status::InvalidArgument("field \"media." + s.message().substr(7)));
+      }
+      m.media = md;
+      if (m.kind == "text") m.kind = md.kind;  // media without an explicit kind is of its kind
+    }
+  }
+  if (auto s = r.Finish(); !s.ok()) return s;
+  return m;
+}
+
+}  // namespace
+
+Result<Command> ParseCommand(std::string_view line) {
+  if (line.size() > kCommandLineBytesMax) {
+    return Status::InvalidArgument("the line is longer than " +
+                                   std::to_string(kCommandLineBytesMax) + " bytes");
+  }
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 16;
+  json::value v = json::parse(line, ec, {}, opts);
+  if (ec) return Status::InvalidArgument("not valid JSON: " + ec.message());
+  if (!v.is_object()) return Status::InvalidArgument("expected a JSON object");
+  Reader r(v.as_object());
+  const std::string type = r.Str("type", 64);
+  const std::string at_text = r.Str("at", 64);
+  domain::Instant at;
+  if (!at_text.empty()) {
+    auto parsed = domain::ParseRfc3339(at_text);
+    if (!parsed.ok()) r.Fail(FieldError("at", parsed.status().message()));
+    else at = *parsed;
+  }
+  if (type == "whatsapp.message") {
+    auto m = ParseWhatsAppMessage(r, at);
+    if (!m.ok()) return m.status();
+    return Command(std::move(m).value());
+  }
+  if (auto s = r.Finish(); !s.ok() && type.empty()) return s;
+  return FieldError("type", "unknown command type \"" + type + "\" (docs/COMMANDS.md lists them)");
+}
+
+}  // namespace antrean::app

@@ -1,0 +1,26 @@
+// The command stream (docs/COMMANDS.md): one JSON object per line, each with `type` and `at`.
+// Parsing is strict and names the field: a malformed line is refused whole, never half-applied.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "app/registration.h"
+#include "common/status.h"
+
+namespace antrean::app {
+
+// A command line longer than this is refused unread (a WhatsApp text is at most 16 KiB in UTF-8).
+inline constexpr std::size_t kCommandLineBytesMax = 64 * 1024;
+inline constexpr std::size_t kMessageIdBytesMax = 256;
+inline constexpr std::size_t kProfileNameBytesMax = 256;
+
+// "whatsapp.message": an inbound WhatsApp message (text, or media with a caption).
+using Command = std::variant<InboundMessage>;
+std::string_view CommandTypeName(const Command& command);
+
+// Parses one line. InvalidArgument names the field: `field "at": expected ...`.
+Result<Command> ParseCommand(std::string_view line);
+
+}  // namespace antrean::app

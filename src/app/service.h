@@ -1,0 +1,65 @@
+// The application service: the one place commands become decisions and decisions become appended
+// events. `antrean ingest` and the HTTP service both call it (docs/DECISIONS.md).
+//
+// Decisions run one at a time on the caller's thread, against the decision state plus the rows of
+// decisions whose appends are still in flight (read-your-writes), so the caller need not wait for
+// one append's fsync before deciding the next command: group commit batches them. Results are
+// reported through a callback once the command's events are durable.
+//
+// Fail-stop: if an append fails, the service refuses every further command (Unavailable). Later
+// decisions may have read rows of the failed one; only a restart, which reads the ledger as it
+// really is, can be trusted.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/commands.h"
+#include "app/registration.h"
+#include "domain/office_config.h"
+#include "store/ledger.h"
+
+namespace antrean::app {
+
+struct AppendedEvent {
+  std::uint64_t seq = 0;
+  std::string type;
+};
+
+struct CommandResult {
+  Status status;           // not ok: nothing was appended for the command
+  bool duplicate = false;  // the message id was seen before; nothing new was appended
+  std::vector<AppendedEvent> events;
+  Outcome outcome;
+};
+
+class Service {
+ public:
+  struct Options {
+    std::string code_key;  // the booking-code secret (app/booking_code.h); kept out of the ledger
+  };
+
+  Service(store::Ledger& ledger, domain::OfficeDirectory offices, Options options);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  using Done = std::function<void(CommandResult)>;
+  // Decides `command` now and appends its events; `done` runs once they are durable (on the
+  // ledger's thread, so it must not block), or at once for a refusal. Calls to Submit must not
+  // overlap: decisions are sequential by design.
+  void Submit(const Command& command, Done done);
+  // Waits until every submitted command has called its `done`.
+  void Drain();
+
+  const domain::OfficeDirectory& offices() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace antrean::app

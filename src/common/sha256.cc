@@ -1,0 +1,68 @@
+#include "common/sha256.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <cassert>
+
+namespace antrean {
+
+Hash256 Sha256(std::string_view bytes) {
+  Hash256 out;
+  // SHA256() is the one-shot API; OpenSSL 3 routes it through the SHA-NI code where present.
+  ::SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
+  return out;
+}
+
+Hash256 HmacSha256(std::string_view key, std::string_view message) {
+  Hash256 out;
+  unsigned int len = 0;
+  unsigned char* r = ::HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                            reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                            out.data(), &len);
+  assert(r != nullptr && len == out.size());
+  (void)r;
+  return out;
+}
+
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.resize(bytes.size() * 2);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kDigits[b >> 4];
+    out[2 * i + 1] = kDigits[b & 0xF];
+  }
+  return out;
+}
+
+std::string ToHex(const Hash256& hash) {
+  return ToHex(std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
+}
+
+bool ParseHash256Hex(std::string_view hex, Hash256* out) {
+  if (hex.size() != 64) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < 32; ++i) {
+    int hi = nibble(hex[2 * i]);
+    int lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace antrean

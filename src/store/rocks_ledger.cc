@@ -1,0 +1,645 @@
+#include "store/rocks_ledger.h"
+
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <unordered_map>
+
+#include "store/chain.h"
+#include "store/record.h"
+
+namespace antrean::store {
+
+struct RocksLedger::Pending {
+  AppendRequest request;
+  std::vector<std::string> records;  // unsealed, one per event, encoded on the caller's thread
+  std::size_t bytes = 0;
+  AppendCallback done;
+  Result<AppendResult> result = Status::Unavailable("not committed");
+  bool depends_on_group = false;  // a duplicate of an append made earlier in the same group
+};
+
+namespace {
+
+rocksdb::Slice AsSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  if (s.IsBusy() || s.IsTryAgain()) return Status::Busy(msg);
+  return Status::IOError(msg);
+}
+
+const Hash256 kZeroHash{};
+
+std::int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.compression = rocksdb::kLZ4Compression;
+  rocksdb::BlockBasedTableOptions table;
+  // Index and idempotency lookups are point or prefix seeks by key: a Bloom filter saves the disk
+  // read for keys that are not there, which is the common case for a new idempotency key.
+  if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_size = 16 * 1024;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return cf;
+}
+
+Status CheckKeyArgument(std::string_view key) {
+  if (key.empty()) return Status::InvalidArgument("index key is empty");
+  if (key.size() > kIndexKeyBytesMax) return Status::InvalidArgument("index key is too long");
+  if (key.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("index key contains a NUL byte");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, const Options& options) {
+  return RocksLedger::OpenRocks(dir, options);
+}
+
+Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
+                                                       const Options& options) {
+  std::unique_ptr<RocksLedger> ledger(new RocksLedger());
+  ledger->dir_ = dir;
+  ledger->read_only_ = options.read_only;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing && !options.read_only;
+  db_options.create_missing_column_families = !options.read_only;
+  db_options.IncreaseParallelism(2);
+  db_options.max_open_files = 512;
+  // Readers must never see a torn write, and the WAL is the durability promise: recover up to the
+  // last complete synced batch, never past a damaged record.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(false)},
+      {kEventsFamily, FamilyOptions(false)},
+      {kIndexFamily, FamilyOptions(true)},
+      {kIdempotencyFamily, FamilyOptions(true)},
+      {kStateFamily, FamilyOptions(true)},
+  };
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, dir, families, &ledger->handles_, &raw)
+          : rocksdb::DB::Open(db_options, dir, families, &ledger->handles_, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return Status::IOError("ledger " + dir + " is locked by another process (" + s.ToString() +
+                             ")");
+    }
+    return FromRocks(s, "opening ledger " + dir);
+  }
+  ledger->db_.reset(raw);
+  ledger->events_ = ledger->handles_[1];
+  ledger->index_ = ledger->handles_[2];
+  ledger->idempotency_ = ledger->handles_[3];
+  ledger->state_ = ledger->handles_[4];
+
+  // The format marker: written once at creation, checked on every open.
+  std::string format;
+  s = raw->Get(rocksdb::ReadOptions(), kFormatKey, &format);
+  if (s.IsNotFound() && !options.read_only) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = raw->Put(wo, kFormatKey, kFormatValue);
+    if (!s.ok()) return FromRocks(s, "writing the format marker");
+  } else if (!s.ok()) {
+    return FromRocks(s, "reading the format marker of " + dir);
+  } else if (format != kFormatValue) {
+    return Status::Corruption(dir + " is not an antrean ledger of format 1 (format marker \"" +
+                              format + "\")");
+  }
+
+  if (auto st = ledger->LoadHead(); !st.ok()) return st;
+  if (!options.read_only) {
+    if (auto st = ledger->CheckTail(options.tail_check_events); !st.ok()) return st;
+    ledger->written_head_ = ledger->GetHead();
+    ledger->syncer_ = std::thread([l = ledger.get()] { l->SyncLoop(); });
+    ledger->writer_ = std::thread([l = ledger.get()] { l->WriterLoop(); });
+  }
+  return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+RocksLedger::~RocksLedger() {
+  Close();
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  db_.reset();
+}
+
+void RocksLedger::Close() {
+  std::call_once(close_once_, [this] {
+    {
+      std::lock_guard lk(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    {
+      std::lock_guard lk(sync_mu_);
+      writer_done_ = true;
+    }
+    sync_cv_.notify_all();
+    if (syncer_.joinable()) syncer_.join();
+  });
+}
+
+Status RocksLedger::LoadHead() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+  it->SeekToLast();
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the ledger head");
+  Head head;
+  if (it->Valid()) {
+    EventView v;
+    if (!record::ParseEventKey({it->key().data(), it->key().size()}, &head.seq)) {
+      return Status::Corruption("the last key of the events column family is not 8 bytes");
+    }
+    if (auto s = record::Decode({it->value().data(), it->value().size()}, &v); !s.ok()) {
+      return Status::Corruption("seq " + std::to_string(head.seq) + ": " + s.message());
+    }
+    std::memcpy(head.hash.data(), v.hash.data(), 32);
+  }
+  std::lock_guard lk(head_mu_);
+  head_ = head;
+  return Status::Ok();
+}
+
+Status RocksLedger::CheckTail(std::size_t events) {
+  const Head head = GetHead();
+  if (head.seq == 0 || events == 0) return Status::Ok();
+  const std::uint64_t from = head.seq > events ? head.seq - events + 1 : 1;
+  // The first event of the window is checked on its own; its link to the one before it is not,
+  // which is what a full `antrean verify` is for.
+  ChainWalker walker(from, from == 1 ? &kZeroHash : nullptr);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+  for (it->Seek(record::EventKey(from)); it->Valid(); it->Next()) {
+    std::uint64_t key_seq = 0;
+    EventView v;
+    if (!record::ParseEventKey({it->key().data(), it->key().size()}, &key_seq) ||
+        !walker.Feed(key_seq, {it->value().data(), it->value().size()}, &v)) {
+      const auto& f = walker.fault();
+      return Status::Corruption("ledger tail does not verify at seq " +
+                                std::to_string(f.ok() ? walker.next_seq() : f.seq) + ": " +
+                                (f.ok() ? "malformed key" : f.detail) +
+                                "; run `antrean verify` and restore from a copy");
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "checking the ledger tail");
+  return Status::Ok();
+}
+
+Head RocksLedger::GetHead() const {
+  std::lock_guard lk(head_mu_);
+  return head_;
+}
+
+LedgerStats RocksLedger::GetStats() const {
+  std::lock_guard lk(head_mu_);
+  return stats_;
+}
+
+Result<AppendResult> RocksLedger::Append(AppendRequest request) {
+  std::promise<Result<AppendResult>> promise;
+  auto future = promise.get_future();
+  AppendAsync(std::move(request),
+              [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+void RocksLedger::AppendAsync(AppendRequest request, AppendCallback done) {
+  if (read_only_) {
+    done(Status::Unavailable("ledger " + dir_ + " is open read-only"));
+    return;
+  }
+  if (request.events.empty()) {
+    done(Status::InvalidArgument("an append needs at least one event"));
+    return;
+  }
+  if (request.events.size() > kAppendEventsMax) {
+    done(Status::InvalidArgument("an append holds " + std::to_string(request.events.size()) +
+                                 " events; the limit is " + std::to_string(kAppendEventsMax)));
+    return;
+  }
+  if (request.expectations.size() > kExpectationsMax) {
+    done(Status::InvalidArgument("too many expectations in one append"));
+    return;
+  }
+  for (const auto& e : request.expectations) {
+    if (auto s = CheckKeyArgument(e.key); !s.ok()) {
+      done(Status::InvalidArgument("expectation: " + s.message()));
+      return;
+    }
+  }
+  if (request.state_puts.size() > kStatePutsMax) {
+    done(Status::InvalidArgument("too many derived-state rows in one append"));
+    return;
+  }
+  for (const auto& [k, v] : request.state_puts) {
+    if (k.empty() || k.size() > kIndexKeyBytesMax || v.size() > kStateValueBytesMax) {
+      done(Status::InvalidArgument("a derived-state row's key is empty or a row is too large"));
+      return;
+    }
+  }
+  auto pending = std::make_unique<Pending>();
+  const std::int64_t at = request.recorded_at_us != 0 ? request.recorded_at_us : NowMicros();
+  pending->records.reserve(request.events.size());
+  for (std::size_t i = 0; i < request.events.size(); ++i) {
+    if (auto s = record::ValidateEvent(request.events[i], request); !s.ok()) {
+      done(Status::InvalidArgument("event " + std::to_string(i) + ": " + s.message()));
+      return;
+    }
+    pending->records.push_back(record::EncodeUnsealed(request.events[i], request, at));
+    pending->bytes += pending->records.back().size();
+  }
+  // The payloads now live in the records; keep only what the writer still needs.
+  for (auto& e : request.events) {
+    std::string().swap(e.payload);
+  }
+  pending->request = std::move(request);
+  pending->done = std::move(done);
+  {
+    std::unique_lock lk(queue_mu_);
+    Status refused;
+    if (stopping_) refused = Status::Unavailable("ledger " + dir_ + " is closing");
+    else if (!failed_.ok()) refused = failed_;
+    else if (queue_.size() >= kPendingAppendsMax)
+      refused = Status::Busy("too many appends waiting for the disk");
+    if (!refused.ok()) {
+      lk.unlock();
+      pending->done(refused);
+      return;
+    }
+    queue_.push_back(std::move(pending));
+  }
+  queue_cv_.notify_one();
+}
+
+struct RocksLedger::Written {
+  std::vector<std::unique_ptr<Pending>> group;
+  Head head;           // the written head after this group
+  bool wrote = false;  // false: nothing to sync (all duplicates, conflicts or errors)
+};
+
+void RocksLedger::WriterLoop() {
+  std::vector<std::unique_ptr<Pending>> group;
+  for (;;) {
+    {
+      std::unique_lock lk(queue_mu_);
+      queue_cv_.wait(lk, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything queued is written
+      std::size_t bytes = 0;
+      while (!queue_.empty() && group.size() < kGroupCommitRequestsMax &&
+             (group.empty() || bytes + queue_.front()->bytes <= kGroupCommitBytesMax)) {
+        bytes += queue_.front()->bytes;
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    WriteGroup(group);
+    group.clear();
+  }
+}
+
+void RocksLedger::SyncLoop() {
+  std::deque<Written> batch;
+  for (;;) {
+    {
+      std::unique_lock lk(sync_mu_);
+      sync_cv_.wait(lk, [this] { return !written_.empty() || writer_done_; });
+      if (written_.empty()) return;  // the writer has stopped and every group is acknowledged
+      batch.swap(written_);
+    }
+    bool any = false;
+    for (const auto& w : batch) any = any || w.wrote;
+    Status status;
+    std::uint64_t micros = 0;
+    if (any) {
+      const auto start = std::chrono::steady_clock::now();
+      // Syncs everything written before this call; groups written meanwhile wait for the next.
+      rocksdb::Status s = db_->SyncWAL();
+      micros = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                              std::chrono::steady_clock::now() - start)
+                                              .count());
+      if (!s.ok()) status = FromRocks(s, "syncing the ledger");
+    }
+    Acknowledge(batch, status, micros);
+    batch.clear();
+  }
+}
+
+void RocksLedger::Acknowledge(std::deque<Written>& written, const Status& sync_status,
+                              std::uint64_t sync_micros) {
+  if (!sync_status.ok()) {
+    // Nothing written since the last good sync is acknowledged, duplicates included (their
+    // original may be among the lost). After a failed fsync the disk's state is unknown: the
+    // ledger takes no more writes, and only a reopen re-reads what is really there.
+    std::lock_guard lk(queue_mu_);
+    failed_ = sync_status;
+  }
+  {
+    std::lock_guard lk(head_mu_);
+    for (auto& w : written) {
+      if (sync_status.ok() && w.wrote) head_ = w.head;
+      for (auto& p : w.group) {
+        if (!sync_status.ok() && p->result.ok()) p->result = sync_status;
+        if (!p->result.ok()) {
+          ++stats_.failed_appends;
+          continue;
+        }
+        ++stats_.appends;
+        if (!p->result->duplicate) stats_.events += p->result->count;
+      }
+    }
+    if (sync_micros != 0) {
+      ++stats_.groups;
+      stats_.write_micros += sync_micros;
+    }
+  }
+  for (auto& w : written) {
+    for (auto& p : w.group) p->done(std::move(p->result));
+  }
+}
+
+Result<std::uint64_t> RocksLedger::LastSeqUnder(std::string_view key,
+                                                std::uint64_t max_seq) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), index_));
+  const std::string bound = record::IndexEntryKey(key, max_seq);
+  it->SeekForPrev(bound);
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the index");
+  if (!it->Valid()) return std::uint64_t{0};
+  std::string_view found_key;
+  std::uint64_t seq = 0;
+  if (!record::ParseIndexEntryKey({it->key().data(), it->key().size()}, &found_key, &seq) ||
+      found_key != key) {
+    return std::uint64_t{0};
+  }
+  return seq;
+}
+
+Result<std::uint64_t> RocksLedger::StreamVersion(std::string_view key) const {
+  if (auto s = CheckKeyArgument(key); !s.ok()) return s;
+  return LastSeqUnder(key, GetHead().seq);
+}
+
+Result<std::optional<AppendResult>> RocksLedger::FindIdempotent(std::string_view key) const {
+  if (key.empty() || key.size() > kCauseFieldBytesMax) {
+    return Status::InvalidArgument("idempotency key is empty or too long");
+  }
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), idempotency_, AsSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<AppendResult>();
+  if (!s.ok()) return FromRocks(s, "reading the idempotency index");
+  AppendResult r;
+  if (!record::ParseIdempotencyValue(value, &r.first_seq, &r.count)) {
+    return Status::Corruption("idempotency entry for \"" + std::string(key) + "\" is malformed");
+  }
+  // An append written but not yet synced is not known yet: its caller has not been answered.
+  if (r.last_seq() > GetHead().seq) return std::optional<AppendResult>();
+  r.duplicate = true;
+  return std::optional<AppendResult>(r);
+}
+
+Result<std::optional<std::string>> RocksLedger::GetState(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), state_, AsSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "reading derived state");
+  return std::optional<std::string>(std::move(value));
+}
+
+void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
+  Status failed;
+  {
+    std::lock_guard lk(queue_mu_);
+    failed = failed_;
+  }
+  if (!failed.ok()) {
+    for (auto& p : group) p->result = failed;
+  }
+  Written w;
+  Head head = written_head_;
+  rocksdb::WriteBatch batch;
+  std::unordered_map<std::string, AppendResult> idem_in_group;
+  std::unordered_map<std::string, std::uint64_t> stream_in_group;
+  bool wrote = false;
+
+  for (auto& p : group) {
+    if (!failed.ok()) break;
+    AppendRequest& req = p->request;
+    if (!req.idempotency_key.empty()) {
+      if (auto it = idem_in_group.find(req.idempotency_key); it != idem_in_group.end()) {
+        AppendResult dup = it->second;
+        dup.duplicate = true;
+        p->result = dup;
+        p->depends_on_group = true;
+        continue;
+      }
+      std::string value;
+      rocksdb::Status s =
+          db_->Get(rocksdb::ReadOptions(), idempotency_, AsSlice(req.idempotency_key), &value);
+      if (s.ok()) {
+        AppendResult dup;
+        if (!record::ParseIdempotencyValue(value, &dup.first_seq, &dup.count)) {
+          p->result = Status::Corruption("idempotency entry for \"" + req.idempotency_key +
+                                         "\" is malformed");
+          continue;
+        }
+        dup.duplicate = true;
+        p->result = dup;
+        continue;
+      }
+      if (!s.IsNotFound()) {
+        p->result = FromRocks(s, "reading the idempotency index");
+        continue;
+      }
+    }
+    Status conflict;
+    for (const auto& e : req.expectations) {
+      std::uint64_t version = 0;
+      if (auto it = stream_in_group.find(e.key); it != stream_in_group.end()) {
+        version = it->second;
+      } else if (auto v = LastSeqUnder(e.key, ~std::uint64_t{0}); v.ok()) {
+        version = *v;
+      } else {
+        conflict = v.status();
+        break;
+      }
+      if (version != e.last_seq) {
+        conflict = Status::Conflict("stream \"" + e.key + "\" is at version " +
+                                    std::to_string(version) + ", the append expected " +
+                                    std::to_string(e.last_seq));
+        break;
+      }
+    }
+    if (!conflict.ok()) {
+      p->result = conflict;
+      continue;
+    }
+    AppendResult result;
+    result.first_seq = head.seq + 1;
+    result.count = static_cast<std::uint32_t>(p->records.size());
+    for (std::size_t i = 0; i < p->records.size(); ++i) {
+      const std::uint64_t seq = head.seq + 1;
+      head.hash = record::Seal(&p->records[i], seq, head.hash);
+      head.seq = seq;
+      const std::string key = record::EventKey(seq);
+      batch.Put(events_, key, p->records[i]);
+      for (const auto& k : req.events[i].keys) {
+        batch.Put(index_, record::IndexEntryKey(k, seq), rocksdb::Slice());
+        stream_in_group[k] = seq;
+      }
+    }
+    for (const auto& [k, v] : req.state_puts) batch.Put(state_, k, v);
+    if (!req.idempotency_key.empty()) {
+      batch.Put(idempotency_, AsSlice(req.idempotency_key),
+                record::IdempotencyValue(result.first_seq, result.count));
+      idem_in_group.emplace(req.idempotency_key, result);
+    }
+    p->result = result;
+    p->depends_on_group = true;
+    wrote = true;
+  }
+  if (wrote) {
+    rocksdb::WriteOptions wo;
+    wo.sync = false;  // the sync thread fsyncs the WAL before anything here is acknowledged
+    rocksdb::Status s = db_->Write(wo, &batch);
+    if (!s.ok()) {
+      Status err = FromRocks(s, "writing to the ledger");
+      for (auto& p : group) {
+        if (p->depends_on_group) p->result = err;
+      }
+      std::lock_guard lk(queue_mu_);
+      failed_ = err;
+      wrote = false;
+    } else {
+      written_head_ = head;
+    }
+  }
+  w.group = std::move(group);
+  w.head = head;
+  w.wrote = wrote;
+  {
+    std::lock_guard lk(sync_mu_);
+    written_.push_back(std::move(w));
+  }
+  sync_cv_.notify_one();
+}
+
+Status RocksLedger::Scan(std::uint64_t from_seq, std::uint64_t to_seq,
+                         const std::function<bool(const EventView&)>& fn) const {
+  // Events written but not yet synced are in RocksDB already; nobody may see them before they
+  // are acknowledged, so every read stops at the published head.
+  to_seq = std::min(to_seq, GetHead().seq);
+  if (from_seq == 0) from_seq = 1;
+  if (from_seq > to_seq) return Status::Ok();
+  rocksdb::ReadOptions ro;
+  const std::string upper = record::EventKey(to_seq == ~std::uint64_t{0} ? to_seq : to_seq + 1);
+  rocksdb::Slice upper_slice(upper);
+  if (to_seq != ~std::uint64_t{0}) ro.iterate_upper_bound = &upper_slice;
+  ro.readahead_size = 2 * 1024 * 1024;  // scans are sequential: read ahead in large steps
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  for (it->Seek(record::EventKey(from_seq)); it->Valid(); it->Next()) {
+    EventView v;
+    std::uint64_t key_seq = 0;
+    if (!record::ParseEventKey({it->key().data(), it->key().size()}, &key_seq)) {
+      return Status::Corruption("an events key is not 8 bytes");
+    }
+    if (auto s = record::Decode({it->value().data(), it->value().size()}, &v); !s.ok()) {
+      return Status::Corruption("seq " + std::to_string(key_seq) + ": " + s.message());
+    }
+    if (!fn(v)) return Status::Ok();
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "scanning events");
+  return Status::Ok();
+}
+
+Result<RecordedEvent> RocksLedger::Get(std::uint64_t seq) const {
+  if (seq == 0 || seq > GetHead().seq) {
+    return Status::NotFound("no event with seq " + std::to_string(seq));
+  }
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_, record::EventKey(seq), &value);
+  if (s.IsNotFound()) return Status::NotFound("no event with seq " + std::to_string(seq));
+  if (!s.ok()) return FromRocks(s, "reading seq " + std::to_string(seq));
+  EventView v;
+  if (auto st = record::Decode(value, &v); !st.ok()) {
+    return Status::Corruption("seq " + std::to_string(seq) + ": " + st.message());
+  }
+  return v.ToOwned();
+}
+
+Result<KeyPage> RocksLedger::ReadByKey(std::string_view key, Order order, std::uint64_t cursor,
+                                       std::size_t limit) const {
+  if (auto s = CheckKeyArgument(key); !s.ok()) return s;
+  if (limit == 0) return Status::InvalidArgument("limit must be at least 1");
+  std::vector<std::uint64_t> seqs;
+  KeyPage page;
+  const std::uint64_t head = GetHead().seq;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), index_));
+    const bool forward = order == Order::kOldestFirst;
+    if (forward) {
+      it->Seek(record::IndexEntryKey(key, cursor == 0 ? 1 : cursor));
+    } else {
+      it->SeekForPrev(record::IndexEntryKey(key, cursor == 0 ? head : std::min(cursor, head)));
+    }
+    for (; it->Valid(); forward ? it->Next() : it->Prev()) {
+      std::string_view found;
+      std::uint64_t seq = 0;
+      if (!record::ParseIndexEntryKey({it->key().data(), it->key().size()}, &found, &seq) ||
+          found != key || seq > head) {
+        break;
+      }
+      if (seqs.size() == limit) {
+        page.next_cursor = seq;
+        break;
+      }
+      seqs.push_back(seq);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading the index");
+  }
+  std::vector<std::string> keys;
+  keys.reserve(seqs.size());
+  for (auto seq : seqs) keys.push_back(record::EventKey(seq));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values(keys.size());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), events_);
+  std::vector<rocksdb::Status> statuses =
+      db_->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  page.events.reserve(seqs.size());
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    if (!statuses[i].ok()) {
+      return Status::Corruption("index entry \"" + std::string(key) + "\" points to seq " +
+                                std::to_string(seqs[i]) + ", which cannot be read: " +
+                                statuses[i].ToString());
+    }
+    EventView v;
+    if (auto s = record::Decode(values[i], &v); !s.ok()) {
+      return Status::Corruption("seq " + std::to_string(seqs[i]) + ": " + s.message());
+    }
+    page.events.push_back(v.ToOwned());
+  }
+  return page;
+}
+
+}  // namespace antrean::store

@@ -1,0 +1,96 @@
+// The RocksDB implementation of Ledger. Internal: include store/ledger.h instead, unless you are
+// the ledger's own code (this header pulls in RocksDB).
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "store/ledger.h"
+
+namespace antrean::store {
+
+inline constexpr char kFormatKey[] = "format";
+inline constexpr char kFormatValue[] = "antrean-ledger 1";
+inline constexpr char kEventsFamily[] = "events";
+inline constexpr char kIndexFamily[] = "index";
+inline constexpr char kIdempotencyFamily[] = "idempotency";
+inline constexpr char kStateFamily[] = "state";
+
+class RocksLedger final : public Ledger {
+ public:
+  ~RocksLedger() override;
+
+  static Result<std::unique_ptr<Ledger>> OpenRocks(const std::string& dir, const Options& options);
+
+  Result<AppendResult> Append(AppendRequest request) override;
+  void AppendAsync(AppendRequest request, AppendCallback done) override;
+  Head GetHead() const override;
+  LedgerStats GetStats() const override;
+  Status Scan(std::uint64_t from_seq, std::uint64_t to_seq,
+              const std::function<bool(const EventView&)>& fn) const override;
+  Result<RecordedEvent> Get(std::uint64_t seq) const override;
+  Result<KeyPage> ReadByKey(std::string_view key, Order order, std::uint64_t cursor,
+                            std::size_t limit) const override;
+  Result<std::uint64_t> StreamVersion(std::string_view key) const override;
+  Result<std::optional<AppendResult>> FindIdempotent(std::string_view key) const override;
+  Result<std::optional<std::string>> GetState(std::string_view key) const override;
+  Result<VerifyReport> Verify(const VerifyOptions& options) const override;
+  void Close() override;
+
+ private:
+  struct Pending;
+  RocksLedger() = default;
+
+  Status LoadHead();
+  Status CheckTail(std::size_t events);
+  struct Written;
+  void WriterLoop();
+  void SyncLoop();
+  void WriteGroup(std::vector<std::unique_ptr<Pending>>& group);
+  void Acknowledge(std::deque<Written>& written, const Status& sync_status,
+                   std::uint64_t sync_micros);
+  Result<std::uint64_t> LastSeqUnder(std::string_view key, std::uint64_t max_seq) const;
+
+  std::string dir_;
+  bool read_only_ = false;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; destroyed before db_
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+  rocksdb::ColumnFamilyHandle* index_ = nullptr;
+  rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
+  rocksdb::ColumnFamilyHandle* state_ = nullptr;
+
+  mutable std::mutex head_mu_;
+  Head head_;          // the newest acknowledged (synced) event; guarded by head_mu_
+  LedgerStats stats_;  // guarded by head_mu_
+
+  // The append pipeline (docs/FORMAT.md, "Durability"): appenders queue requests; the writer
+  // thread chains them and writes each group to the WAL unsynced; the sync thread fsyncs the WAL
+  // and only then publishes the new head and runs the callbacks of every group written before
+  // that sync began. The writer never waits for the disk, so each fsync covers all that arrived
+  // while the previous one ran.
+  Head written_head_;  // the newest written event; only the writer thread touches it
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<Pending>> queue_;  // guarded by queue_mu_
+  bool stopping_ = false;                       // guarded by queue_mu_
+  Status failed_;                               // sticky write failure; guarded by queue_mu_
+  std::thread writer_;
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<Written> written_;  // groups written but not yet synced; guarded by sync_mu_
+  bool writer_done_ = false;     // guarded by sync_mu_
+  std::thread syncer_;
+  std::once_flag close_once_;
+
+  friend class LedgerVerifier;
+};
+
+}  // namespace antrean::store

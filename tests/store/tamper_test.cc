@@ -1,0 +1,465 @@
+// Tampering: a ledger of 200 events is built through the API and closed; each test then changes
+// its RocksDB database directly, as an attacker with access to the disk would, and checks that
+// both `Ledger::Verify` and the real `antrean verify --json` name the exact first bad seq and the
+// right problem (docs/FORMAT.md, "Verification by antrean verify").
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/sha256.h"
+#include "store/ledger.h"
+
+namespace antrean::store {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr std::uint64_t kEvents = 200;
+// Events after this one are single appends without idempotency keys, so the tail can be cut at
+// any of them without leaving an idempotency entry that points past the head.
+constexpr std::uint64_t kPlainTailFrom = 181;
+
+std::string EventKey(std::uint64_t seq) {
+  std::string k;
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((seq >> (8 * i)) & 0xFF));
+  return k;
+}
+std::string IndexEntry(const std::string& key, std::uint64_t seq) {
+  return key + std::string(1, '\0') + EventKey(seq);
+}
+std::vector<std::string> KeysOf(std::uint64_t seq) {
+  return {"code:C" + std::to_string(seq % 17), "phone:628" + std::to_string(seq % 5)};
+}
+// Ends in a digit and '}', so flipping the digit's low bit keeps it the same length and valid JSON.
+std::string PayloadOf(std::uint64_t seq) { return "{\"n\":" + std::to_string(seq) + "}"; }
+
+std::string MakeTempDir() {
+  std::string tmpl = ::testing::TempDir() + "/tamper_test.XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << tmpl;
+  return tmpl;
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs the real `antrean` binary; stdout is captured, stderr goes to the test log.
+CliRun RunCli(const std::string& args) {
+  CliRun run;
+  const std::string cmd = Quote(ANTREAN_BINARY) + " " + args;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    ADD_FAILURE() << "popen " << cmd;
+    return run;
+  }
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.out.append(buf, n);
+  const int status = pclose(p);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+// The ledger's RocksDB database opened without the ledger: the attacker's view. Opens every
+// column family the database has (docs/FORMAT.md lists them), as RocksDB requires.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& dir) {
+    rocksdb::DBOptions options;
+    std::vector<std::string> names;
+    Check(rocksdb::DB::ListColumnFamilies(options, dir, &names), "listing column families");
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& name : names) {
+      rocksdb::ColumnFamilyOptions cf;
+      cf.compression = rocksdb::kNoCompression;
+      families.emplace_back(name, cf);
+    }
+    rocksdb::DB* raw = nullptr;
+    Check(rocksdb::DB::Open(options, dir, families, &handles_, &raw), "opening " + dir);
+    db_.reset(raw);
+  }
+  ~RawDb() {
+    if (db_ == nullptr) return;
+    for (auto* h : handles_) EXPECT_TRUE(db_->DestroyColumnFamilyHandle(h).ok());
+    EXPECT_TRUE(db_->Close().ok());
+  }
+
+  rocksdb::ColumnFamilyHandle* events() { return Family("events"); }
+  rocksdb::ColumnFamilyHandle* index() { return Family("index"); }
+  rocksdb::ColumnFamilyHandle* idempotency() { return Family("idempotency"); }
+
+  std::string Get(rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
+    std::string value;
+    Check(db_->Get(rocksdb::ReadOptions(), cf, key, &value), "get");
+    return value;
+  }
+  void Put(rocksdb::ColumnFamilyHandle* cf, const std::string& key, const std::string& value) {
+    Check(db_->Put(rocksdb::WriteOptions(), cf, key, value), "put");
+  }
+  void Delete(rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
+    Check(db_->Delete(rocksdb::WriteOptions(), cf, key), "delete");
+  }
+
+  // The record's hash recomputed over its (changed) body, as docs/FORMAT.md defines it.
+  static void Rehash(std::string* record) {
+    const Hash256 h = Sha256(std::string_view(*record).substr(0, record->size() - 32));
+    record->replace(record->size() - 32, 32, reinterpret_cast<const char*>(h.data()), 32);
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Family(const std::string& name) {
+    for (auto* h : handles_) {
+      if (h->GetName() == name) return h;
+    }
+    throw std::runtime_error("the database has no column family " + name);
+  }
+  // The tampering must happen for the test to mean anything: stop the test if it cannot.
+  static void Check(const rocksdb::Status& s, const std::string& what) {
+    if (!s.ok()) throw std::runtime_error(what + ": " + s.ToString());
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+class TamperTest : public ::testing::Test {
+ protected:
+  // Builds the pristine ledger once; each test tampers with its own copy.
+  static void SetUpTestSuite() {
+    pristine_ = new std::string(MakeTempDir() + "/ledger");
+    idempotent_ = new std::map<std::string, AppendResult>();
+    auto ledger = Ledger::Open(*pristine_, {});
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    std::uint64_t head = 0;
+    for (int i = 0; head < kEvents; ++i) {
+      AppendRequest req;
+      // Batches of 1..3 events up to kPlainTailFrom, single events after it.
+      const std::uint64_t size =
+          head + 1 >= kPlainTailFrom
+              ? 1
+              : std::min<std::uint64_t>(1 + i % 3, kPlainTailFrom - 1 - head);
+      for (std::uint64_t seq = head + 1; seq <= head + size; ++seq) {
+        req.events.push_back({"tamper_probe.v1", KeysOf(seq), PayloadOf(seq)});
+      }
+      req.cause = {"msg-" + std::to_string(i), ""};
+      if (head + 1 < kPlainTailFrom && i % 4 == 1) {
+        req.idempotency_key = "inbound:m" + std::to_string(i);
+      }
+      auto r = (*ledger)->Append(req);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_EQ(r->first_seq, head + 1);
+      if (!req.idempotency_key.empty()) idempotent_->emplace(req.idempotency_key, *r);
+      head = r->last_seq();
+    }
+    head_ = (*ledger)->GetHead();
+    ASSERT_EQ(head_.seq, kEvents);
+  }
+
+  static void TearDownTestSuite() {
+    fs::remove_all(fs::path(*pristine_).parent_path());
+    delete pristine_;
+    delete idempotent_;
+  }
+
+  void SetUp() override {
+    work_ = MakeTempDir();
+    dir_ = work_ + "/ledger";
+    fs::copy(*pristine_, dir_, fs::copy_options::recursive);
+    digest_file_ = work_ + "/digest.json";
+    // The auditor's digest, kept before the tampering.
+    CliRun digest = RunCli("digest --ledger " + Quote(dir_));
+    ASSERT_EQ(digest.exit_code, 0);
+    std::ofstream(digest_file_) << digest.out;
+  }
+  void TearDown() override { fs::remove_all(work_); }
+
+  // An idempotent append from the middle of the ledger that stored more than one event.
+  static std::pair<std::string, AppendResult> MiddleIdempotentAppend() {
+    for (const auto& [key, r] : *idempotent_) {
+      if (r.first_seq > 90 && r.count > 1) return {key, r};
+    }
+    ADD_FAILURE() << "no idempotent append of several events past seq 90";
+    return {};
+  }
+
+  // Both the library and the CLI find the ledger intact; with_digest: also against the digest.
+  void ExpectIntact(bool with_digest) {
+    VerifyReport report = VerifyReadOnly(with_digest);
+    EXPECT_TRUE(report.ok) << report.detail;
+    CliRun run = RunCli("verify --ledger " + Quote(dir_) + " --json" +
+                        (with_digest ? " --digest " + Quote(digest_file_) : ""));
+    EXPECT_EQ(run.exit_code, 0) << run.out;
+    json::value v = json::parse(run.out);
+    EXPECT_TRUE(v.at("ok").as_bool()) << run.out;
+  }
+
+  // Both the library and the CLI (exit 1, JSON) name `problem` at `seq` first.
+  void ExpectNotIntact(std::string_view problem, std::uint64_t seq, bool with_digest = false) {
+    VerifyReport report = VerifyReadOnly(with_digest);
+    EXPECT_FALSE(report.ok);
+    EXPECT_EQ(VerifyReport::ProblemName(report.problem), problem) << report.detail;
+    EXPECT_EQ(report.first_bad_seq, seq) << report.detail;
+
+    CliRun run = RunCli("verify --ledger " + Quote(dir_) + " --json" +
+                        (with_digest ? " --digest " + Quote(digest_file_) : ""));
+    EXPECT_EQ(run.exit_code, 1) << run.out;
+    boost::system::error_code ec;
+    json::value v = json::parse(run.out, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << run.out;
+    EXPECT_FALSE(v.at("ok").as_bool());
+    EXPECT_EQ(v.at("problem").as_string(), problem) << run.out;
+    EXPECT_EQ(v.at("first_bad_seq").to_number<std::uint64_t>(), seq) << run.out;
+  }
+
+  VerifyReport VerifyReadOnly(bool with_digest) {
+    Ledger::Options options;
+    options.read_only = true;
+    options.create_if_missing = false;
+    auto ledger = Ledger::Open(dir_, options);
+    EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
+    if (!ledger.ok()) return {};
+    VerifyOptions verify;
+    if (with_digest) verify.expected = head_;
+    auto report = (*ledger)->Verify(verify);
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    return report.ok() ? *report : VerifyReport{};
+  }
+
+  // The attacker rewrites events from..to in place: `change` edits each stored record (hash
+  // still attached), then its hash is recomputed, and each later record's prev_hash follows.
+  void RewriteChain(std::uint64_t from, std::uint64_t to,
+                    const std::function<void(std::uint64_t, std::string*)>& change) {
+    RawDb db(dir_);
+    std::string prev_hash;
+    for (std::uint64_t seq = from; seq <= to; ++seq) {
+      std::string record = db.Get(db.events(), EventKey(seq));
+      if (!prev_hash.empty()) record.replace(17, 32, prev_hash);
+      change(seq, &record);
+      RawDb::Rehash(&record);
+      prev_hash = record.substr(record.size() - 32);
+      db.Put(db.events(), EventKey(seq), record);
+    }
+  }
+
+  static std::string* pristine_;
+  static std::map<std::string, AppendResult>* idempotent_;
+  static Head head_;
+  std::string work_, dir_, digest_file_;
+};
+
+std::string* TamperTest::pristine_ = nullptr;
+std::map<std::string, AppendResult>* TamperTest::idempotent_ = nullptr;
+Head TamperTest::head_;
+
+TEST_F(TamperTest, IntactLedgerVerifiesAndExitsZero) {
+  ExpectIntact(/*with_digest=*/false);
+  ExpectIntact(/*with_digest=*/true);
+}
+
+TEST_F(TamperTest, DigestPrintsTheHeadSeqAndHash) {
+  CliRun run = RunCli("digest --ledger " + Quote(dir_));
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_TRUE(std::regex_match(run.out, std::regex(R"(\{"seq":200,"hash":"[0-9a-f]{64}"\}\n)")))
+      << run.out;
+  EXPECT_EQ(run.out, "{\"seq\":200,\"hash\":\"" + ToHex(head_.hash) + "\"}\n");
+}
+
+TEST_F(TamperTest, DumpPrintsOneJsonLinePerEventInTheRange) {
+  CliRun run = RunCli("dump --ledger " + Quote(dir_) + " --from 5 --to 7");
+  EXPECT_EQ(run.exit_code, 0);
+  std::istringstream lines(run.out);
+  std::string line;
+  std::uint64_t seq = 5;
+  Ledger::Options options;
+  options.read_only = true;
+  auto ledger = Ledger::Open(dir_, options);
+  ASSERT_TRUE(ledger.ok());
+  while (std::getline(lines, line)) {
+    json::object o = json::parse(line).as_object();
+    auto e = (*ledger)->Get(seq);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(o.at("seq").to_number<std::uint64_t>(), seq);
+    EXPECT_EQ(o.at("type").as_string(), "tamper_probe.v1");
+    EXPECT_EQ(o.at("keys"), json::value_from(KeysOf(seq)));
+    EXPECT_EQ(o.at("payload"), json::parse(PayloadOf(seq)));
+    EXPECT_EQ(o.at("hash").as_string(), ToHex(e->hash));
+    EXPECT_EQ(o.at("prev_hash").as_string(), ToHex(e->prev_hash));
+    EXPECT_TRUE(o.contains("recorded_at"));
+    EXPECT_TRUE(o.contains("cause"));
+    ++seq;
+  }
+  EXPECT_EQ(seq, 8u) << "three lines: seqs 5, 6 and 7";
+}
+
+TEST_F(TamperTest, ChangedPayloadByteIsHashMismatchAtThatSeq) {
+  {
+    RawDb db(dir_);
+    std::string record = db.Get(db.events(), EventKey(57));
+    record[record.size() - 32 - 2] ^= 1;  // the last digit of {"n":57}
+    db.Put(db.events(), EventKey(57), record);
+  }
+  ExpectNotIntact("hash_mismatch", 57);
+}
+
+TEST_F(TamperTest, DeletedEventIsGapAtThatSeq) {
+  {
+    RawDb db(dir_);
+    db.Delete(db.events(), EventKey(88));
+  }
+  ExpectNotIntact("gap", 88);
+}
+
+TEST_F(TamperTest, SwappedEventsAreKeyMismatchAtTheLower) {
+  {
+    RawDb db(dir_);
+    const std::string a = db.Get(db.events(), EventKey(120));
+    const std::string b = db.Get(db.events(), EventKey(121));
+    db.Put(db.events(), EventKey(120), b);
+    db.Put(db.events(), EventKey(121), a);
+  }
+  ExpectNotIntact("key_mismatch", 120);
+}
+
+TEST_F(TamperTest, ChangedPrevHashWithItsOwnHashRecomputedIsChainBroken) {
+  RewriteChain(64, 64, [](std::uint64_t, std::string* r) { (*r)[17] ^= 1; });
+  ExpectNotIntact("chain_broken", 64);
+}
+
+TEST_F(TamperTest, CutTailWithItsIndexEntriesPassesWithoutTheDigest) {
+  {
+    RawDb db(dir_);
+    for (std::uint64_t seq = 191; seq <= kEvents; ++seq) {
+      db.Delete(db.events(), EventKey(seq));
+      for (const auto& k : KeysOf(seq)) db.Delete(db.index(), IndexEntry(k, seq));
+    }
+  }
+  // What is left is a consistent, shorter ledger: nothing in it says events existed past 190.
+  // Only an auditor's kept digest can tell (next test).
+  ExpectIntact(/*with_digest=*/false);
+  EXPECT_EQ(VerifyReadOnly(false).head.seq, 190u);
+}
+
+TEST_F(TamperTest, CutTailWithItsIndexEntriesIsDigestMismatchAfterTheNewHead) {
+  {
+    RawDb db(dir_);
+    for (std::uint64_t seq = 191; seq <= kEvents; ++seq) {
+      db.Delete(db.events(), EventKey(seq));
+      for (const auto& k : KeysOf(seq)) db.Delete(db.index(), IndexEntry(k, seq));
+    }
+  }
+  ExpectNotIntact("digest_mismatch", 191, /*with_digest=*/true);
+}
+
+TEST_F(TamperTest, CutTailLeavingItsIndexEntriesIsIndexDangling) {
+  {
+    RawDb db(dir_);
+    for (std::uint64_t seq = 191; seq <= kEvents; ++seq) db.Delete(db.events(), EventKey(seq));
+  }
+  ExpectNotIntact("index_dangling", 191);
+}
+
+TEST_F(TamperTest, RemovedIndexEntryIsIndexMissingAtThatSeq) {
+  {
+    RawDb db(dir_);
+    db.Delete(db.index(), IndexEntry(KeysOf(73)[1], 73));
+  }
+  ExpectNotIntact("index_missing", 73);
+}
+
+TEST_F(TamperTest, AddedIndexEntryForAnEventNotNamingItIsIndexDangling) {
+  {
+    RawDb db(dir_);
+    db.Put(db.index(), IndexEntry("phone:6289999999999", 42), "");
+  }
+  ExpectNotIntact("index_dangling", 42);
+}
+
+TEST_F(TamperTest, RemovedIdempotencyEntryIsIdempotencyBroken) {
+  const auto [key, appended] = MiddleIdempotentAppend();
+  {
+    RawDb db(dir_);
+    db.Delete(db.idempotency(), key);
+  }
+  ExpectNotIntact("idempotency_broken", appended.first_seq);
+}
+
+TEST_F(TamperTest, AlteredIdempotencyEntryIsIdempotencyBroken) {
+  const auto [key, appended] = MiddleIdempotentAppend();
+  {
+    RawDb db(dir_);
+    std::string value = db.Get(db.idempotency(), key);
+    ASSERT_EQ(value.size(), 12u);
+    value = EventKey(appended.first_seq + 1) + value.substr(8);  // first_seq moved up by one
+    db.Put(db.idempotency(), key, value);
+  }
+  ExpectNotIntact("idempotency_broken", appended.first_seq);
+}
+
+TEST_F(TamperTest, ConsistentlyRehashedChainPassesWithoutTheDigest) {
+  // The attacker rewrites the payload at 150 and recomputes every hash and link after it: each
+  // record and link is then valid, so only a digest kept from before can tell (next test).
+  RewriteChain(150, kEvents, [](std::uint64_t seq, std::string* r) {
+    if (seq == 150) (*r)[r->size() - 32 - 2] ^= 1;  // the last digit of {"n":150}
+  });
+  ExpectIntact(/*with_digest=*/false);
+  VerifyReport report = VerifyReadOnly(false);
+  EXPECT_EQ(report.head.seq, kEvents);
+  EXPECT_NE(report.head.hash, head_.hash) << "the chain was rewritten";
+}
+
+TEST_F(TamperTest, ConsistentlyRehashedChainIsDigestMismatchAtTheKeptSeq) {
+  RewriteChain(150, kEvents, [](std::uint64_t seq, std::string* r) {
+    if (seq == 150) (*r)[r->size() - 32 - 2] ^= 1;
+  });
+  // The digest proves that something up to its seq was rewritten, not where: it names its own seq.
+  ExpectNotIntact("digest_mismatch", kEvents, /*with_digest=*/true);
+}
+
+TEST_F(TamperTest, ReadWriteOpenOfATamperedTailFailsNamingTheSeq) {
+  {
+    RawDb db(dir_);
+    std::string record = db.Get(db.events(), EventKey(195));
+    record[record.size() - 32 - 2] ^= 1;
+    db.Put(db.events(), EventKey(195), record);
+  }
+  auto ledger = Ledger::Open(dir_, {});
+  ASSERT_FALSE(ledger.ok());
+  EXPECT_TRUE(ledger.status().IsCorruption()) << ledger.status().ToString();
+  EXPECT_NE(ledger.status().message().find("ledger tail does not verify at seq 195"),
+            std::string::npos)
+      << ledger.status().message();
+}
+
+TEST_F(TamperTest, MalformedDigestFileIsAUsageError) {
+  std::ofstream(digest_file_, std::ios::trunc) << "{\"seq\":200}";
+  CliRun run = RunCli("verify --ledger " + Quote(dir_) + " --digest " + Quote(digest_file_) +
+                      " 2>/dev/null");
+  EXPECT_EQ(run.exit_code, 2);
+}
+
+TEST_F(TamperTest, MissingLedgerExitsThree) {
+  CliRun run = RunCli("verify --ledger " + Quote(work_ + "/no-such-ledger") + " 2>/dev/null");
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_FALSE(fs::exists(work_ + "/no-such-ledger"));
+}
+
+}  // namespace
+}  // namespace antrean::store

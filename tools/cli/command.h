@@ -1,0 +1,60 @@
+// The `antrean` subcommands. Each group lives in its own file under tools/cli/ and is listed in
+// Commands() (command.cc); main.cc only dispatches. Every subcommand answers `--help`.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace antrean::cli {
+
+// Exit codes, the same for every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;  // the command ran and found a problem (verify: not intact)
+inline constexpr int kExitUsage = 2;   // bad flags or arguments
+inline constexpr int kExitError = 3;   // could not run (ledger missing, locked, I/O)
+
+// Parsed `--flag value`, `--flag=value` and `--switch` arguments plus positionals. Only the
+// flags a command declares are accepted; anything else is a usage error naming it.
+class Args {
+ public:
+  // `value_flags` take a value; `switches` do not.
+  static std::optional<Args> Parse(const std::vector<std::string>& argv,
+                                   const std::set<std::string>& value_flags,
+                                   const std::set<std::string>& switches, std::string* error);
+  bool Has(std::string_view flag) const;
+  std::optional<std::string> Get(std::string_view flag) const;
+  const std::vector<std::string>& positionals() const { return positionals_; }
+
+ private:
+  std::map<std::string, std::string, std::less<>> values_;
+  std::vector<std::string> positionals_;
+};
+
+struct Command {
+  std::string name;     // "verify", or "show booking" for a two-word command
+  std::string summary;  // one line for `antrean --help`
+  std::string usage;    // the full `--help` text
+  std::function<int(const std::vector<std::string>& args, std::ostream& out, std::ostream& err)>
+      run;
+};
+
+// Each file of tools/cli/ defines one of these; Commands() gathers them. An explicit list rather
+// than static registration, because a static library drops objects nobody references.
+std::vector<Command> LedgerCommands();  // verify, digest, dump (ledger_commands.cc)
+std::vector<Command> IngestCommands();  // ingest (ingest_command.cc)
+
+const std::map<std::string, Command>& Commands();
+
+// Runs `antrean ARGS...`; returns the exit code.
+int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// Parses an unsigned decimal number; nullopt on anything else (sign, overflow, trailing bytes).
+std::optional<std::uint64_t> ParseUint(std::string_view s);
+
+}  // namespace antrean::cli
