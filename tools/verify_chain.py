@@ -37,6 +37,10 @@ def read_scan(path):
             yield bytes.fromhex(key[2:]), bytes.fromhex(value[2:])
 
 
+def seq_of(be8):
+    return int.from_bytes(be8, "big")
+
+
 def index_keys(value):
     """The index keys a record names (docs/FORMAT.md, "The event record")."""
     pos = 49
@@ -55,24 +59,24 @@ def check_chain(events):
     """The five steps. Returns the head (seq, hash) and the (index key, seq) pairs events name."""
     expected, prev, named = 1, bytes(HASH), set()
     for key, value in events:
-        if len(key) != 8 or int.from_bytes(key, "big") != expected:                    # step 1
+        if len(key) != 8 or seq_of(key) != expected:                                  # step 1
             raise Bad(expected, "gap", f"the next stored key is 0x{key.hex()}")
         if len(value) < 49 + HASH or value[0] != 1:                                   # step 2
             raise Bad(expected, "undecodable", "the record is too short or not version 1")
         if value[1:9] != key:
-            raise Bad(expected, "key_mismatch", f"the record says it is seq {value[1:9].hex()}")
+            raise Bad(expected, "key_mismatch", f"the record says it is seq {seq_of(value[1:9])}")
         if hashlib.sha256(value[:-HASH]).digest() != value[-HASH:]:                   # step 3
             raise Bad(expected, "hash_mismatch", "SHA-256 of the body is not the stored hash")
         if value[17:49] != prev:                                                      # step 4
             raise Bad(expected, "chain_broken", "prev_hash is not the previous record's hash")
+        named.update((k, expected) for k in index_keys(value))
         prev, expected = value[-HASH:], expected + 1                                  # step 5
-        named.update((k, expected - 1) for k in index_keys(value))
     return expected - 1, prev, named
 
 
 def check_index(named, entries):
     """Every named (key, seq) has an entry and every entry is named; raises at the lowest seq."""
-    stored = {(k[:-9], int.from_bytes(k[-8:], "big")) for k, _ in entries}
+    stored = {(k[:-9], seq_of(k[-8:])) for k, _ in entries}
     missing = {seq for _, seq in named - stored}
     dangling = {seq for _, seq in stored - named}
     if missing or dangling:

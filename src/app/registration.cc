@@ -11,6 +11,16 @@
 namespace antrean::app {
 namespace {
 
+using projections::BookingRow;
+using projections::BookingRowKey;
+using projections::DayRow;
+using projections::DayRowKey;
+using projections::PersonRow;
+using projections::PersonRowKey;
+using projections::PhoneRow;
+using projections::PhoneRowKey;
+using projections::ReadRow;
+
 using domain::Date;
 using domain::OfficeConfig;
 
@@ -88,7 +98,7 @@ Result<std::optional<std::size_t>> FindSession(Ctx& c, const Date& date) {
     return std::optional<std::size_t>();
   }
   for (std::size_t i = 0; i < c.office.sessions.size(); ++i) {
-    const std::uint32_t taken = i < row.per_session.size() ? row.per_session[i] : 0;
+    const std::uint32_t taken = row.Taken(domain::FormatTimeOfDay(c.office.sessions[i].start));
     if (taken >= static_cast<std::uint32_t>(c.office.sessions[i].capacity)) continue;
     auto by = ArriveBy(c.office, date, c.office.sessions[i].start);
     if (by.ok() && *by >= c.msg.at) return std::optional<std::size_t>(i);
@@ -124,21 +134,17 @@ std::string NextDateText(Ctx& c, const Date& from) {
 
 Values BookingValues(const BookingRow& b, std::string_view zone);
 
-void Issue(Ctx& c, const domain::Registration& reg, const std::string& person,
-           const std::string& relation, const std::optional<PhoneRow>& phone, const Date& date,
+void Issue(Ctx& c, const domain::Registration& reg, const std::string& relation, const Date& date,
            std::size_t session) {
   const std::string date_text = domain::FormatDate(date);
   auto day_read = ReadRow<DayRow>(c.state, DayRowKey(c.office.id, date_text));
-  DayRow day = day_read.ok() ? day_read->value_or(DayRow{}) : DayRow{};
-  day.per_session.resize(std::max(day.per_session.size(), c.office.sessions.size()), 0);
-  day.issued += 1;
-  day.per_session[session] += 1;
+  const DayRow day = day_read.ok() ? day_read->value_or(DayRow{}) : DayRow{};
 
   BookingRow b;
   b.office = c.office.id;
   b.date = date_text;
   b.session = domain::FormatTimeOfDay(c.office.sessions[session].start);
-  b.queue_number = day.issued;
+  b.queue_number = day.issued + 1;  // never reused: forfeits and expiries do not lower `issued`
   for (std::uint32_t attempt = 0; attempt < kCodeAttemptsMax; ++attempt) {
     b.code = DeriveBookingCode(c.key, b.office, b.date, b.queue_number, attempt);
     auto taken = c.state.Read(BookingRowKey(b.code));
@@ -146,25 +152,15 @@ void Issue(Ctx& c, const domain::Registration& reg, const std::string& person,
   }
   const domain::Instant by = *ArriveBy(c.office, date, c.office.sessions[session].start);
   b.arrive_by = domain::FormatRfc3339(by, c.office.time_zone);
-  b.arrive_by_us = by.micros_since_epoch;
   b.phone = c.msg.from;
-  b.person = person;
   b.name = reg.name_key;
   b.birth_date = domain::FormatDate(reg.birth_date);
   b.relation = relation;
   b.message_id = c.msg.message_id;
 
-  events::BookingCodeIssued e{b.code,  b.office, b.date,       b.session,  b.arrive_by,
-                              b.queue_number, b.name, b.birth_date, b.phone, b.relation,
-                              b.message_id};
-  c.d.events.emplace_back(std::move(e));
-  PhoneRow p = phone.value_or(PhoneRow{});
-  if (relation == "owner") p.owner = person;
-  c.d.state_puts.emplace_back(DayRowKey(b.office, b.date), Encode(day));
-  c.d.state_puts.emplace_back(BookingRowKey(b.code), Encode(b));
-  c.d.state_puts.emplace_back(PersonRowKey(person), Encode(PersonRow{b.code}));
-  c.d.state_puts.emplace_back(PhoneRowKey(c.msg.from), Encode(p));
-
+  c.d.events.emplace_back(events::BookingCodeIssued{
+      b.code, b.office, b.date, b.session, b.arrive_by, b.queue_number, b.name, b.birth_date,
+      b.phone, b.relation, b.message_id});
   Outcome& o = c.d.outcome;
   o.kind = Outcome::Kind::kIssued;
   o.booking_code = b.code;
@@ -311,7 +307,7 @@ Status Register(Ctx& c, const domain::Registration& reg) {
            {{"date", UserDate(*date)}}, parsed, next);
     return Status::Ok();
   }
-  Issue(c, reg, person, relation, *phone, *date, **session);
+  Issue(c, reg, relation, *date, **session);
   return Status::Ok();
 }
 
@@ -354,9 +350,9 @@ Status Inform(Ctx& c, const domain::InfoRequest& info) {
       break;
     }
     case domain::InfoCommand::kApplicationStatus: {
-      auto row = c.state.Read(ApplicationRowKey(info.argument));
+      auto row = c.state.Read(projections::ApplicationRowKey(info.argument));
       if (!row.ok()) return row.status();
-      ApplicationRow app;
+      projections::ApplicationRow app;
       std::string status = "belum ada data progres untuk nomor ini";
       if (row->has_value() && Decode(**row, &app).ok()) status = app.stage;
       QueueReply(c, Render(c, c.office.Reply("application_status"),

@@ -1,6 +1,6 @@
 // The decision step for an inbound WhatsApp message: a pure function of the office's rules, the
-// message, and the decision state it reads. It returns the events to append, the state rows they
-// change, and the outcome for the caller; it appends nothing itself (docs/DECISIONS.md).
+// message, and the decision state it reads. It returns the events to append and the outcome for
+// the caller; it writes nothing itself (docs/DECISIONS.md).
 //
 // Given the same rules, message and state it returns the same events, byte for byte: booking codes
 // are derived with a keyed MAC, times come from the message's `at`, never from a clock.
@@ -12,12 +12,14 @@
 #include <utility>
 #include <vector>
 
-#include "app/decision_state.h"
+#include "projections/decision_state.h"
 #include "domain/civil_time.h"
 #include "domain/office_config.h"
 #include "events/event.h"
 
 namespace antrean::app {
+
+using projections::StateReader;
 
 struct InboundMessage {
   std::string message_id;
@@ -55,9 +57,9 @@ struct Outcome {
 };
 std::string_view OutcomeKindName(Outcome::Kind kind);
 
+// The decision's events; the state rows they change follow from projections::FoldEvent.
 struct Decision {
   std::vector<events::Event> events;
-  std::vector<std::pair<std::string, std::string>> state_puts;
   Outcome outcome;
 };
 

@@ -40,7 +40,7 @@ void FillFromEvent(const events::Event& event, Outcome* o) {
 
 }  // namespace
 
-class Service::Impl final : public StateReader {
+class Service::Impl final : public projections::StateRows {
  public:
   Impl(store::Ledger& ledger, domain::OfficeDirectory offices, Options options)
       : ledger_(ledger), offices_(std::move(offices)), options_(std::move(options)) {
@@ -55,6 +55,7 @@ class Service::Impl final : public StateReader {
     }
   }
 
+  // Rows of appends still in flight first, then the ledger's state column family.
   Result<std::optional<std::string>> Read(std::string_view key) override {
     {
       std::lock_guard lk(mu_);
@@ -63,6 +64,25 @@ class Service::Impl final : public StateReader {
       }
     }
     return ledger_.GetState(key);
+  }
+
+  // Called by the fold on the decision thread: the row joins the overlay at once (so the next
+  // fold step and the next decision read it) and the pending append's state_puts.
+  void Write(std::string key, std::string value) override {
+    std::lock_guard lk(mu_);
+    Row& row = overlay_[key];
+    row.value = value;
+    row.version = ++version_;
+    // A row written twice by one fold (the person row on issue, say) is put once, last value.
+    for (std::size_t i = 0; i < pending_puts_.size(); ++i) {
+      if (pending_puts_[i].first == key) {
+        pending_puts_[i].second = std::move(value);
+        pending_versions_[i].second = version_;
+        return;
+      }
+    }
+    pending_versions_.emplace_back(key, version_);
+    pending_puts_.emplace_back(std::move(key), std::move(value));
   }
 
   void Submit(const InboundMessage& m, Done done);
@@ -85,11 +105,11 @@ class Service::Impl final : public StateReader {
   // recorded, so every decision can be explained by the rules recorded before it.
   Status RecordConfiguration(const domain::OfficeConfig& office, Decision* d) {
     const auto& applied = configs_.at(office.id);
-    auto row = ReadRow<ConfigRow>(*this, ConfigRowKey(office.id));
+    auto row = projections::ReadRow<projections::ConfigRow>(*this,
+                                                            projections::ConfigRowKey(office.id));
     if (!row.ok()) return row.status();
     if (row->has_value() && (*row)->digest == applied.config_digest) return Status::Ok();
     d->events.insert(d->events.begin(), applied);
-    d->state_puts.emplace_back(ConfigRowKey(office.id), Encode(ConfigRow{applied.config_digest}));
     return Status::Ok();
   }
 
@@ -146,6 +166,9 @@ class Service::Impl final : public StateReader {
   std::size_t in_flight_ = 0;                     // guarded by mu_
   std::unordered_map<std::string, std::shared_ptr<InFlight>> in_flight_by_message_;  // mu_
   Status failed_;                                                                   // mu_
+  // The rows the fold wrote for the append being built; only the decision thread uses them.
+  std::vector<std::pair<std::string, std::string>> pending_puts_;
+  std::vector<std::pair<std::string, std::uint64_t>> pending_versions_;
 };
 
 void Service::Impl::Submit(const InboundMessage& m, Done done) {
@@ -183,22 +206,31 @@ void Service::Impl::Submit(const InboundMessage& m, Done done) {
   request.recorded_at_us = m.at.micros_since_epoch;
   request.cause = {m.message_id, ""};
   request.idempotency_key = idempotency_key;
+  request.state_checkpoint_key = std::string(projections::kCheckpointKey);
   std::vector<std::string> types;
   for (const auto& e : decision->events) {
     request.events.push_back(events::ToNewEvent(e));
     types.push_back(request.events.back().type);
   }
-  std::vector<std::pair<std::string, std::uint64_t>> versions;
+  pending_puts_.clear();
+  pending_versions_.clear();
+  for (const auto& e : decision->events) {
+    if (Status folded = projections::FoldEvent(e, *this); !folded.ok()) {
+      // The decision made an event the fold cannot read: a programming error, caught before
+      // anything is appended. Rows already put in the overlay are dropped with the service.
+      std::lock_guard lk(mu_);
+      failed_ = folded;
+      done(CommandResult{folded, false, {}, {}});
+      return;
+    }
+  }
+  request.state_puts = std::move(pending_puts_);
+  std::vector<std::pair<std::string, std::uint64_t>> versions = std::move(pending_versions_);
   {
     std::lock_guard lk(mu_);
-    for (const auto& [key, value] : decision->state_puts) {
-      overlay_[key] = Row{value, ++version_};
-      versions.emplace_back(key, version_);
-    }
     ++in_flight_;
     in_flight_by_message_.emplace(m.message_id, flight);
   }
-  request.state_puts = std::move(decision->state_puts);
   ledger_.AppendAsync(
       std::move(request),
       [this, flight, id = m.message_id, versions = std::move(versions), types = std::move(types),

@@ -81,6 +81,10 @@ struct AppendRequest {
   // unlike the ledger's own column families, holds views that can be rebuilt from the events at
   // any time, so a row may be replaced by a newer one. Not written for a duplicate or a conflict.
   std::vector<std::pair<std::string, std::string>> state_puts;
+  // If non-empty, the store also writes the sequence number of the request's last event (8 bytes,
+  // big-endian) under this key in the `state` column family, in the same batch: the checkpoint of
+  // the projection whose rows are in state_puts.
+  std::string state_checkpoint_key;
 };
 
 struct AppendResult {
@@ -133,9 +137,11 @@ enum class Order { kOldestFirst, kNewestFirst };
 struct LedgerStats {
   std::uint64_t appends = 0;          // acknowledged append requests (duplicates included)
   std::uint64_t events = 0;           // events appended
-  std::uint64_t groups = 0;           // synced writes (group commits)
-  std::uint64_t write_micros = 0;     // time spent in synced writes, summed
-  std::uint64_t failed_appends = 0;   // requests answered with an error
+  std::uint64_t groups = 0;           // WAL syncs (group commits)
+  std::uint64_t write_micros = 0;     // time spent in WAL syncs, summed
+  // Requests the writer answered with an error (Conflict, a failed write or sync). Requests
+  // refused before they are queued (InvalidArgument, Busy, Unavailable) are not counted.
+  std::uint64_t failed_appends = 0;
 };
 
 struct KeyPage {
@@ -199,9 +205,10 @@ class Ledger {
 
   // Appends the request's events atomically, after every earlier acknowledged append, and returns
   // only once they are synced to disk. Errors: InvalidArgument (a limit or a malformed key; nothing
-  // appended), Conflict (an expectation failed; nothing appended), IOError (the write or sync
-  // failed; nothing appended and the ledger refuses further appends), Busy (too many pending),
-  // Unavailable (read-only or closed).
+  // appended), Conflict (an expectation failed; nothing appended), IOError (a write or sync failed:
+  // the append is not acknowledged and may or may not be on disk; the ledger refuses further
+  // appends until reopened, after which a retry with the same idempotency key tells which), Busy
+  // (too many pending), Unavailable (read-only or closed).
   virtual Result<AppendResult> Append(AppendRequest request) = 0;
 
   // As Append, but returns at once; `done` runs on the ledger's ack thread once the outcome is known and

@@ -254,6 +254,10 @@ void RocksLedger::AppendAsync(AppendRequest request, AppendCallback done) {
     done(Status::InvalidArgument("too many derived-state rows in one append"));
     return;
   }
+  if (request.state_checkpoint_key.size() > kIndexKeyBytesMax) {
+    done(Status::InvalidArgument("the state checkpoint key is too long"));
+    return;
+  }
   for (const auto& [k, v] : request.state_puts) {
     if (k.empty() || k.size() > kIndexKeyBytesMax || v.size() > kStateValueBytesMax) {
       done(Status::InvalidArgument("a derived-state row's key is empty or a row is too large"));
@@ -332,8 +336,15 @@ void RocksLedger::SyncLoop() {
     bool any = false;
     for (const auto& w : batch) any = any || w.wrote;
     Status status;
+    {
+      // After any failed write or sync, nothing more is acknowledged: a group written since may
+      // hold a duplicate of an append that was lost, and would otherwise be answered as if its
+      // original were on disk. Callers retry with the same idempotency key after a restart.
+      std::lock_guard lk(queue_mu_);
+      status = failed_;
+    }
     std::uint64_t micros = 0;
-    if (any) {
+    if (any && status.ok()) {
       const auto start = std::chrono::steady_clock::now();
       // Syncs everything written before this call; groups written meanwhile wait for the next.
       rocksdb::Status s = db_->SyncWAL();
@@ -342,13 +353,13 @@ void RocksLedger::SyncLoop() {
                                               .count());
       if (!s.ok()) status = FromRocks(s, "syncing the ledger");
     }
-    Acknowledge(batch, status, micros);
+    Acknowledge(batch, status, any && status.ok(), micros);
     batch.clear();
   }
 }
 
 void RocksLedger::Acknowledge(std::deque<Written>& written, const Status& sync_status,
-                              std::uint64_t sync_micros) {
+                              bool synced, std::uint64_t sync_micros) {
   if (!sync_status.ok()) {
     // Nothing written since the last good sync is acknowledged, duplicates included (their
     // original may be among the lost). After a failed fsync the disk's state is unknown: the
@@ -370,7 +381,7 @@ void RocksLedger::Acknowledge(std::deque<Written>& written, const Status& sync_s
         if (!p->result->duplicate) stats_.events += p->result->count;
       }
     }
-    if (sync_micros != 0) {
+    if (synced) {
       ++stats_.groups;
       stats_.write_micros += sync_micros;
     }
@@ -510,6 +521,9 @@ void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
       }
     }
     for (const auto& [k, v] : req.state_puts) batch.Put(state_, k, v);
+    if (!req.state_checkpoint_key.empty()) {
+      batch.Put(state_, req.state_checkpoint_key, record::EventKey(head.seq));
+    }
     if (!req.idempotency_key.empty()) {
       batch.Put(idempotency_, AsSlice(req.idempotency_key),
                 record::IdempotencyValue(result.first_seq, result.count));

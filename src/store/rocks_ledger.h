@@ -53,7 +53,7 @@ class RocksLedger final : public Ledger {
   void WriterLoop();
   void SyncLoop();
   void WriteGroup(std::vector<std::unique_ptr<Pending>>& group);
-  void Acknowledge(std::deque<Written>& written, const Status& sync_status,
+  void Acknowledge(std::deque<Written>& written, const Status& sync_status, bool synced,
                    std::uint64_t sync_micros);
   Result<std::uint64_t> LastSeqUnder(std::string_view key, std::uint64_t max_seq) const;
 

@@ -1,5 +1,7 @@
-// The state decisions read: a projection of the events, kept in the ledger's `state` column
-// family and written in the same batch as the events it was folded from (docs/DECISIONS.md).
+// The decision state: a projection of the events that the decision step reads. FoldEvent is its
+// pure fold; the service applies it to every event it appends and writes the rows in the same
+// batch as the events (docs/DECISIONS.md), and `antrean replay` applies it to the whole log to
+// check that the live rows are exactly what the events say.
 //
 // Rows are small JSON objects under these keys:
 //   ph/<phone>            PhoneRow    who owns the phone, whether it is blacklisted
@@ -12,14 +14,16 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "events/event.h"
 
-namespace antrean::app {
+namespace antrean::projections {
 
 struct PhoneRow {
   std::string owner;  // PersonRef of the first adult the phone registered; empty if none yet
@@ -31,8 +35,14 @@ struct PersonRow {
 };
 
 struct DayRow {
-  std::uint32_t issued = 0;                 // bookings issued that day; queue numbers 1..issued
-  std::vector<std::uint32_t> per_session;   // bookings per session, in the office's order
+  std::uint32_t issued = 0;  // bookings issued that day; queue numbers 1..issued
+  // Bookings per session start ("08:00"), kept by time rather than by position so that the fold
+  // does not depend on the office configuration in force.
+  std::map<std::string, std::uint32_t> per_session;
+  std::uint32_t Taken(const std::string& session) const {
+    auto it = per_session.find(session);
+    return it == per_session.end() ? 0 : it->second;
+  }
 };
 
 // A booking's life: issued -> arrived -> completed | returned; issued -> forfeited | expired.
@@ -86,13 +96,27 @@ Status Decode(std::string_view bytes, ConfigRow* row);
 Status Decode(std::string_view bytes, ApplicationRow* row);
 
 // Where a decision reads rows from. Implementations: the service's read-your-writes view over the
-// ledger (service.cc) and plain maps in tests.
+// ledger (service.cc), a scratch store during replay, plain maps in tests.
 class StateReader {
  public:
   virtual ~StateReader() = default;
   // nullopt when the row does not exist; an error when it cannot be read.
   virtual Result<std::optional<std::string>> Read(std::string_view key) = 0;
 };
+
+// Rows the fold reads and writes. A write must be visible to the next Read of the same key.
+class StateRows : public StateReader {
+ public:
+  virtual void Write(std::string key, std::string value) = 0;
+};
+
+// Folds one event into the rows it changes. Events that change no decision row are ignored.
+// Corruption if an existing row cannot be decoded; InvalidArgument if the event's own fields do
+// not have their documented form (an instant that does not parse).
+Status FoldEvent(const events::Event& event, StateRows& rows);
+
+// The state column family key holding the sequence number the decision state has reached.
+inline constexpr std::string_view kCheckpointKey = "checkpoint/decision_state";
 
 // Reads and decodes a row; nullopt when absent.
 template <class Row>
@@ -107,4 +131,4 @@ Result<std::optional<Row>> ReadRow(StateReader& reader, const std::string& key) 
   return std::optional<Row>(std::move(row));
 }
 
-}  // namespace antrean::app
+}  // namespace antrean::projections

@@ -1,0 +1,274 @@
+// `antrean ingest` (tools/cli/ingest_command.cc), run as the real binary on a temp file of
+// commands: one JSON result line per non-blank input line, in order; malformed lines are refused
+// by line and field without stopping the rest; exit codes 0 / 1 / 2 / 3; the resulting ledger
+// verifies.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace antrean {
+namespace {
+
+namespace json = boost::json;
+
+constexpr char kKey[] = "ingest-cli-test-booking-code-key-0123";
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = ::testing::TempDir() + "/ingest_cli_test.XXXXXX";
+    char* p = mkdtemp(tmpl.data());
+    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  std::vector<json::object> lines;  // stdout, one JSON object per line
+};
+
+// Runs `env ENV antrean ARGS`; stdout is captured and parsed, stderr read from a file.
+Run Antrean(const std::string& env, const std::string& args, const std::string& tmp) {
+  Run run;
+  const std::string err_file = tmp + "/stderr.txt";
+  const std::string cmd = "env " + env + " " + Quote(ANTREAN_BINARY) + " " + args + " 2>" +
+                          Quote(err_file);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    ADD_FAILURE() << "popen " << cmd;
+    return run;
+  }
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.out.append(buf, n);
+  const int status = pclose(p);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  std::stringstream err;
+  err << in.rdbuf();
+  run.err = err.str();
+  std::istringstream lines(run.out);
+  for (std::string line; std::getline(lines, line);) {
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    if (ec || !v.is_object()) {
+      ADD_FAILURE() << "not a JSON object line: " << line;
+      continue;
+    }
+    run.lines.push_back(v.as_object());
+  }
+  return run;
+}
+
+std::string WithKey() { return "ANTREAN_BOOKING_CODE_KEY=" + std::string(kKey); }
+
+std::string Msg(const std::string& id, const std::string& office, const std::string& from,
+                const std::string& at, const std::string& text) {
+  return json::serialize(json::object{{"type", "whatsapp.message"}, {"at", at},
+                                      {"office", office}, {"message_id", id}, {"from", from},
+                                      {"text", text}});
+}
+
+class Ingest : public ::testing::Test {
+ protected:
+  std::string Write(const std::vector<std::string>& lines) {
+    const std::string path = dir_.path() + "/commands.jsonl";
+    std::ofstream out(path);
+    for (const auto& l : lines) out << l << "\n";
+    return path;
+  }
+  std::string Args(const std::string& input) const {
+    return "ingest --ledger " + Quote(ledger()) + " --config " +
+           Quote(ANTREAN_SOURCE_DIR "/config/offices.json") + " --secrets " +
+           Quote(dir_.path() + "/no-secrets.json") + " " + Quote(input);
+  }
+  std::string ledger() const { return dir_.path() + "/ledger"; }
+  Run Ingest_(const std::string& env, const std::vector<std::string>& lines) {
+    return Antrean(env, Args(Write(lines)), dir_.path());
+  }
+
+  TempDir dir_;
+};
+
+const std::string kAt = "2017-08-01T08:00:00+07:00";
+
+std::int64_t Int(const json::value& v) { return v.to_number<std::int64_t>(); }
+
+std::string Str(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
+}
+
+TEST_F(Ingest, PrintsOneResultLinePerNonBlankLineInOrder) {
+  const Run run = Ingest_(WithKey(), {
+      Msg("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017"),
+      "",
+      "   ",
+      Msg("m2", "bogor", "0812 3456 7802", kAt, "#syarat"),
+      Msg("m3", "bogor", "0812 3456 7803", kAt, "#Andi#01021985#19082017"),
+  });
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.lines.size(), 3u) << run.out;
+  // `line` is the input line number: blank lines are skipped, not renumbered.
+  EXPECT_EQ(Int(run.lines[0].at("line")), 1);
+  EXPECT_EQ(Int(run.lines[1].at("line")), 4);
+  EXPECT_EQ(Int(run.lines[2].at("line")), 5);
+  for (const auto& l : run.lines) {
+    EXPECT_TRUE(l.at("ok").as_bool());
+    EXPECT_EQ(Str(l, "type"), "whatsapp.message");
+  }
+  EXPECT_EQ(Str(run.lines[1], "outcome"), "information");
+  EXPECT_EQ(Str(run.lines[1], "information"), "requirements");
+}
+
+TEST_F(Ingest, ARegistrationLineCarriesItsEventsCodeQueueNumberScheduleAndReply) {
+  const Run run = Ingest_(WithKey(), {Msg("m1", "bogor", "0812 3456 7801", kAt,
+                                          "#Budi#25011987#07082017")});
+  ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
+  const json::object& l = run.lines[0];
+  EXPECT_TRUE(l.at("ok").as_bool());
+  EXPECT_EQ(Str(l, "outcome"), "issued");
+  const json::array& events = l.at("events").as_array();
+  ASSERT_EQ(events.size(), 4u) << json::serialize(events);
+  const char* types[] = {"office_configuration_applied.v1", "message_received.v1",
+                         "booking_code_issued.v1", "reply_queued.v1"};
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(Int(events[i].as_object().at("seq")), static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(events[i].as_object().at("type").as_string(), types[i]);
+  }
+  const std::string code = Str(l, "booking_code");
+  EXPECT_EQ(code.size(), 10u) << code;
+  EXPECT_EQ(Int(l.at("queue_number")), 1);
+  EXPECT_EQ(Str(l, "date"), "2017-08-07");
+  EXPECT_EQ(Str(l, "session"), "08:00");
+  EXPECT_EQ(Str(l, "arrive_by"), "2017-08-07T07:30:00+07:00");
+  EXPECT_NE(Str(l, "reply").find(code), std::string::npos) << Str(l, "reply");
+}
+
+TEST_F(Ingest, ARejectionLineCarriesItsReasonAndReply) {
+  const Run run = Ingest_(WithKey(), {Msg("m1", "bogor", "0812 3456 7801", kAt,
+                                          "#Budi#31021987#07082017")});
+  EXPECT_EQ(run.exit_code, 0) << "a rejected registration is a command that went fine";
+  ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
+  const json::object& l = run.lines[0];
+  EXPECT_TRUE(l.at("ok").as_bool());
+  EXPECT_EQ(Str(l, "outcome"), "rejected");
+  EXPECT_EQ(Str(l, "reason"), "invalid_birth_date");
+  EXPECT_FALSE(Str(l, "reply").empty());
+  EXPECT_FALSE(l.contains("booking_code"));
+}
+
+TEST_F(Ingest, AMalformedLineIsRefusedByLineAndFieldAndTheRestStillRuns) {
+  const Run run = Ingest_(WithKey(), {
+      Msg("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017"),
+      R"({"type":"whatsapp.message","at":"2017-08-01 08:00","office":"bogor","message_id":"m2","from":"081234567802","text":"#syarat"})",
+      Msg("m3", "bogor", "0812 3456 7803", kAt, "#Siti#12031990#07082017"),
+  });
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 3u) << run.out;
+  const json::object& bad = run.lines[1];
+  EXPECT_FALSE(bad.at("ok").as_bool());
+  const std::string error = Str(bad, "error");
+  EXPECT_NE(error.find("line 2"), std::string::npos) << error;
+  EXPECT_NE(error.find("\"at\""), std::string::npos) << error;
+  EXPECT_TRUE(run.lines[2].at("ok").as_bool());
+  EXPECT_EQ(Str(run.lines[2], "outcome"), "issued");
+  EXPECT_EQ(Int(run.lines[2].at("queue_number")), 2);
+}
+
+TEST_F(Ingest, NotJsonIsRefusedAndTheRestStillRuns) {
+  const Run run = Ingest_(WithKey(), {
+      "#Budi#25011987#07082017",
+      Msg("m2", "bogor", "0812 3456 7802", kAt, "#bayar"),
+  });
+  EXPECT_EQ(run.exit_code, 1);
+  ASSERT_EQ(run.lines.size(), 2u) << run.out;
+  EXPECT_FALSE(run.lines[0].at("ok").as_bool());
+  EXPECT_NE(Str(run.lines[0], "error").find("line 1"), std::string::npos);
+  EXPECT_TRUE(run.lines[1].at("ok").as_bool());
+}
+
+TEST_F(Ingest, ExitsZeroWhenEveryLineWasAccepted) {
+  const Run run = Ingest_(WithKey(), {Msg("m1", "batam", "0812 3456 7801",
+                                          "2017-07-20T08:00:00+07:00", "#syarat")});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+}
+
+TEST_F(Ingest, ExitsThreeWithoutABookingCodeKeyAndSaysHowToSetIt) {
+  const Run run = Ingest_("-u ANTREAN_BOOKING_CODE_KEY",
+                          {Msg("m1", "bogor", "0812 3456 7801", kAt, "#syarat")});
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_TRUE(run.lines.empty()) << run.out;
+  EXPECT_NE(run.err.find("ANTREAN_BOOKING_CODE_KEY"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("booking_code_key"), std::string::npos) << run.err;
+}
+
+TEST_F(Ingest, ExitsTwoForAnUnknownFlag) {
+  const Run run = Antrean(WithKey(), "ingest --ledger " + Quote(ledger()) + " --config " +
+                                         Quote(ANTREAN_SOURCE_DIR "/config/offices.json") +
+                                         " --bogus 1",
+                          dir_.path());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("usage"), std::string::npos) << run.err;
+}
+
+TEST_F(Ingest, ExitsTwoWithoutTheLedgerFlag) {
+  const Run run = Antrean(WithKey(), "ingest --config " +
+                                         Quote(ANTREAN_SOURCE_DIR "/config/offices.json"),
+                          dir_.path());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("--ledger"), std::string::npos) << run.err;
+}
+
+TEST_F(Ingest, TheLedgerItWroteVerifies) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 30; ++i) {
+    const std::string phone = "0812 3456 78" + std::to_string(10 + i);
+    const std::string name = std::string("Orang ") + static_cast<char>('A' + i % 26) +
+                             static_cast<char>('A' + i / 26);
+    lines.push_back(Msg("v" + std::to_string(i), i % 3 == 0 ? "jakarta-pusat" : "bogor", phone,
+                        kAt, "#" + name + "#25011987#0" + std::to_string(7 + i % 3) + "082017"));
+  }
+  lines.push_back(Msg("v-bad", "bogor", "0812 3456 7899", kAt, "#Budi#25011987#17082017"));
+  const Run run = Ingest_(WithKey(), lines);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.lines.size(), lines.size());
+  const Run verify = Antrean("", "verify --ledger " + Quote(ledger()), dir_.path());
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST_F(Ingest, IngestingTheSameFileAgainAppendsNothingAndReportsDuplicates) {
+  const std::vector<std::string> lines = {
+      Msg("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017")};
+  const Run first = Ingest_(WithKey(), lines);
+  const Run again = Ingest_(WithKey(), lines);
+  ASSERT_EQ(first.lines.size(), 1u);
+  ASSERT_EQ(again.lines.size(), 1u);
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_TRUE(again.lines[0].contains("duplicate"));
+  EXPECT_EQ(Str(again.lines[0], "booking_code"), Str(first.lines[0], "booking_code"));
+  EXPECT_EQ(json::serialize(again.lines[0].at("events")),
+            json::serialize(first.lines[0].at("events")));
+}
+
+}  // namespace
+}  // namespace antrean

@@ -1,0 +1,692 @@
+// The ledger APIs beyond appending and reading events (src/store/ledger.h): derived state written
+// with an append (AppendRequest::state_puts, GetState), FindIdempotent, GetStats, and the promise
+// that every read stops at the acknowledged head. On a real RocksDB database in a temp directory.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "store/ledger.h"
+
+namespace antrean::store {
+namespace {
+
+// A fresh directory under the test temp dir, removed when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = ::testing::TempDir() + "/ledger_state_test.XXXXXX";
+    char* p = mkdtemp(tmpl.data());
+    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+AppendRequest One(std::vector<std::string> keys, std::string payload = "{}") {
+  AppendRequest req;
+  req.events.push_back(NewEvent{"test_event.v1", std::move(keys), std::move(payload)});
+  return req;
+}
+
+AppendRequest WithState(AppendRequest req,
+                        std::vector<std::pair<std::string, std::string>> state_puts) {
+  req.state_puts = std::move(state_puts);
+  return req;
+}
+
+std::string BigEndian8(std::uint64_t v) {
+  std::string out;
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  return out;
+}
+
+// The ledger's RocksDB database opened without the ledger, every column family listed (as
+// tests/store/tamper_test.cc does), to change a derived-state row behind the ledger's back.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& dir) {
+    rocksdb::DBOptions options;
+    std::vector<std::string> names;
+    Check(rocksdb::DB::ListColumnFamilies(options, dir, &names), "listing column families");
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    Check(rocksdb::DB::Open(options, dir, families, &handles_, &raw), "opening " + dir);
+    db_.reset(raw);
+  }
+  ~RawDb() {
+    if (db_ == nullptr) return;
+    for (auto* h : handles_) EXPECT_TRUE(db_->DestroyColumnFamilyHandle(h).ok());
+    EXPECT_TRUE(db_->Close().ok());
+  }
+
+  rocksdb::ColumnFamilyHandle* Family(const std::string& name) {
+    for (auto* h : handles_) {
+      if (h->GetName() == name) return h;
+    }
+    throw std::runtime_error("the database has no column family " + name);
+  }
+  void Put(const std::string& family, const std::string& key, const std::string& value) {
+    Check(db_->Put(rocksdb::WriteOptions(), Family(family), key, value), "put");
+  }
+  void Delete(const std::string& family, const std::string& key) {
+    Check(db_->Delete(rocksdb::WriteOptions(), Family(family), key), "delete");
+  }
+
+ private:
+  // The change must happen for the test to mean anything: stop the test if it cannot.
+  static void Check(const rocksdb::Status& s, const std::string& what) {
+    if (!s.ok()) throw std::runtime_error(what + ": " + s.ToString());
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+class LedgerStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ledger_ = OpenOk(); }
+
+  std::string LedgerDir() const { return dir_.path() + "/ledger"; }
+
+  std::unique_ptr<Ledger> OpenOk(Ledger::Options options = {}) {
+    auto l = Ledger::Open(LedgerDir(), options);
+    EXPECT_TRUE(l.ok()) << l.status().ToString();
+    return l.ok() ? std::move(*l) : nullptr;
+  }
+
+  void Reopen() {
+    ledger_.reset();
+    ledger_ = OpenOk();
+  }
+
+  AppendResult AppendOk(AppendRequest req) {
+    auto r = ledger_->Append(std::move(req));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : AppendResult{};
+  }
+
+  // The row under `key`, or "<absent>"; a failed read fails the test.
+  std::string State(std::string_view key) {
+    auto r = ledger_->GetState(key);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return "<error>";
+    return r->has_value() ? **r : std::string("<absent>");
+  }
+
+  // Every seq Scan(from, to) hands to its callback.
+  std::vector<std::uint64_t> ScanSeqs(std::uint64_t from, std::uint64_t to) {
+    std::vector<std::uint64_t> seqs;
+    Status s = ledger_->Scan(from, to, [&](const EventView& v) {
+      seqs.push_back(v.seq);
+      return true;
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return seqs;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+// ---- state_puts and GetState
+// ---------------------------------------------------------------------
+
+TEST_F(LedgerStateTest, StatePutsAreReadableAfterTheAppend) {
+  EXPECT_EQ(State("board:A"), "<absent>");
+  AppendOk(WithState(One({"code:A"}), {{"board:A", "one"}, {"board:B", "two"}}));
+  EXPECT_EQ(State("board:A"), "one");
+  EXPECT_EQ(State("board:B"), "two");
+  EXPECT_EQ(State("board:C"), "<absent>");
+}
+
+TEST_F(LedgerStateTest, LaterAppendReplacesAStateRow) {
+  AppendOk(WithState(One({"code:A"}), {{"board:A", "old"}, {"board:B", "kept"}}));
+  AppendOk(WithState(One({"code:A"}), {{"board:A", "new"}}));
+  EXPECT_EQ(State("board:A"), "new");
+  EXPECT_EQ(State("board:B"), "kept") << "a row the later append does not name is untouched";
+}
+
+TEST_F(LedgerStateTest, EmptyStateValueIsARowNotAnAbsence) {
+  AppendOk(WithState(One({"code:A"}), {{"board:A", ""}}));
+  auto r = ledger_->GetState("board:A");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ(**r, "");
+}
+
+TEST_F(LedgerStateTest, DuplicateAppendWritesNoStateRows) {
+  AppendRequest first = WithState(One({"code:A"}), {{"board:A", "first"}});
+  first.idempotency_key = "inbound:1";
+  AppendOk(first);
+
+  AppendRequest again = WithState(One({"code:A"}), {{"board:A", "second"}, {"board:B", "x"}});
+  again.idempotency_key = "inbound:1";
+  AppendResult r = AppendOk(again);
+  EXPECT_TRUE(r.duplicate);
+  EXPECT_EQ(State("board:A"), "first");
+  EXPECT_EQ(State("board:B"), "<absent>");
+}
+
+TEST_F(LedgerStateTest, DuplicatesInOneGroupWriteNoStateRows) {
+  // Queued back to back, these likely share a group: the first is appended, the rest are
+  // duplicates of it found within the group. Whichever way they are grouped, only the first
+  // request's row may be written.
+  constexpr int kRequests = 64;
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0;
+  std::vector<Result<AppendResult>> results(kRequests, Status::Unavailable("unanswered"));
+  for (int i = 0; i < kRequests; ++i) {
+    AppendRequest req = WithState(One({"code:A"}), {{"board:A", "v" + std::to_string(i)}});
+    req.idempotency_key = "inbound:same";
+    ledger_->AppendAsync(std::move(req), [&, i](Result<AppendResult> r) {
+      std::lock_guard lk(mu);
+      results[i] = std::move(r);
+      ++answered;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return answered == kRequests; });
+  }
+  ASSERT_TRUE(results[0].ok()) << results[0].status().ToString();
+  EXPECT_FALSE(results[0]->duplicate);
+  for (int i = 1; i < kRequests; ++i) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status().ToString();
+    EXPECT_TRUE(results[i]->duplicate) << i;
+    EXPECT_EQ(results[i]->first_seq, results[0]->first_seq) << i;
+  }
+  EXPECT_EQ(ledger_->GetHead().seq, 1u);
+  EXPECT_EQ(State("board:A"), "v0");
+}
+
+TEST_F(LedgerStateTest, ConflictWritesNoStateRows) {
+  AppendOk(WithState(One({"code:A"}), {{"board:A", "before"}}));
+  AppendRequest req = WithState(One({"code:A"}), {{"board:A", "after"}, {"board:B", "x"}});
+  req.expectations.push_back({"code:A", 0});  // the stream is at 1
+  auto r = ledger_->Append(std::move(req));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsConflict()) << r.status().ToString();
+  EXPECT_EQ(State("board:A"), "before");
+  EXPECT_EQ(State("board:B"), "<absent>");
+  EXPECT_EQ(ledger_->GetHead().seq, 1u);
+}
+
+TEST_F(LedgerStateTest, StateRowsSurviveReopen) {
+  AppendOk(WithState(One({"code:A"}), {{"board:A", "one"}}));
+  AppendOk(WithState(One({"code:B"}), {{"board:A", "two"}, {"board:B", "three"}}));
+  Reopen();
+  ASSERT_NE(ledger_, nullptr);
+  EXPECT_EQ(State("board:A"), "two");
+  EXPECT_EQ(State("board:B"), "three");
+}
+
+TEST_F(LedgerStateTest, TooManyStatePutsAreRefusedAndNothingIsAppended) {
+  std::vector<std::pair<std::string, std::string>> puts;
+  for (std::size_t i = 0; i <= kStatePutsMax; ++i)
+    puts.emplace_back("row:" + std::to_string(i), "v");
+  auto r = ledger_->Append(WithState(One({"code:A"}), puts));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_EQ(ledger_->GetHead().seq, 0u);
+  EXPECT_EQ(State("row:0"), "<absent>");
+
+  puts.pop_back();  // exactly the limit is allowed
+  AppendOk(WithState(One({"code:A"}), puts));
+  EXPECT_EQ(State("row:" + std::to_string(kStatePutsMax - 1)), "v");
+}
+
+TEST_F(LedgerStateTest, TooLargeStateValueIsRefusedAndNothingIsAppended) {
+  auto r = ledger_->Append(
+      WithState(One({"code:A"}),
+                {{"board:A", "ok"}, {"board:B", std::string(kStateValueBytesMax + 1, 'x')}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_EQ(ledger_->GetHead().seq, 0u);
+  EXPECT_EQ(State("board:A"), "<absent>") << "the request's other rows are not written either";
+
+  AppendOk(WithState(One({"code:A"}), {{"board:B", std::string(kStateValueBytesMax, 'x')}}));
+  EXPECT_EQ(State("board:B").size(), kStateValueBytesMax);
+}
+
+TEST_F(LedgerStateTest, EmptyStateKeyIsRefusedAndNothingIsAppended) {
+  auto r = ledger_->Append(WithState(One({"code:A"}), {{"board:A", "ok"}, {"", "v"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_EQ(ledger_->GetHead().seq, 0u);
+  EXPECT_EQ(State("board:A"), "<absent>");
+}
+
+TEST_F(LedgerStateTest, TooLongStateKeyIsRefusedAndNothingIsAppended) {
+  auto r =
+      ledger_->Append(WithState(One({"code:A"}), {{std::string(kIndexKeyBytesMax + 1, 'k'), "v"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_EQ(ledger_->GetHead().seq, 0u);
+}
+
+TEST_F(LedgerStateTest, VerifyIgnoresTheStateColumnFamily) {
+  AppendOk(WithState(One({"code:A"}), {{"board:A", "one"}, {"board:B", "two"}}));
+  AppendOk(WithState(One({"code:B"}), {{"board:A", "three"}}));
+  ledger_.reset();
+  {
+    RawDb raw(LedgerDir());
+    raw.Put("state", "board:A", "changed behind the ledger's back");
+    raw.Delete("state", "board:B");
+    raw.Put("state", "board:C", "never appended");
+  }
+  ledger_ = OpenOk();
+  ASSERT_NE(ledger_, nullptr);
+  // The change happened...
+  EXPECT_EQ(State("board:A"), "changed behind the ledger's back");
+  EXPECT_EQ(State("board:B"), "<absent>");
+  EXPECT_EQ(State("board:C"), "never appended");
+  // ...and verify does not read the state family.
+  auto report = ledger_->Verify({});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok) << VerifyReport::ProblemName(report->problem) << ": " << report->detail;
+  EXPECT_EQ(report->events_checked, 2u);
+}
+
+// ---- state_checkpoint_key
+// ---------------------------------------------------------------------------
+
+TEST_F(LedgerStateTest, CheckpointKeyHoldsTheLastSeqBigEndian) {
+  AppendOk(One({"code:A"}));
+  AppendRequest req;
+  for (int i = 0; i < 3; ++i) req.events.push_back(NewEvent{"test_event.v1", {"code:B"}, "{}"});
+  req.state_puts = {{"board:B", "row"}};
+  req.state_checkpoint_key = "checkpoint:board";
+  AppendResult r = AppendOk(req);
+  ASSERT_EQ(r.last_seq(), 4u);
+  EXPECT_EQ(State("checkpoint:board"), BigEndian8(4)) << "the last event's seq, not the first's";
+  EXPECT_EQ(State("board:B"), "row");
+
+  AppendRequest next = One({"code:C"});
+  next.state_checkpoint_key = "checkpoint:board";
+  AppendOk(next);
+  EXPECT_EQ(State("checkpoint:board"), BigEndian8(5)) << "a later append replaces the checkpoint";
+
+  AppendOk(One({"code:C"}));  // seq 6, no checkpoint key
+  EXPECT_EQ(State("checkpoint:board"), BigEndian8(5));
+
+  Reopen();
+  ASSERT_NE(ledger_, nullptr);
+  EXPECT_EQ(State("checkpoint:board"), BigEndian8(5));
+}
+
+TEST_F(LedgerStateTest, CheckpointKeyIsNotWrittenForADuplicate) {
+  AppendRequest first = One({"code:A"});
+  first.idempotency_key = "inbound:1";
+  AppendOk(first);            // seq 1, no checkpoint
+  AppendOk(One({"code:B"}));  // seq 2
+
+  AppendRequest again = One({"code:A"});
+  again.idempotency_key = "inbound:1";
+  again.state_checkpoint_key = "checkpoint:board";
+  AppendResult r = AppendOk(again);
+  EXPECT_TRUE(r.duplicate);
+  EXPECT_EQ(State("checkpoint:board"), "<absent>");
+}
+
+TEST_F(LedgerStateTest, CheckpointKeyIsNotWrittenForAConflict) {
+  AppendOk(One({"code:A"}));
+  AppendRequest req = One({"code:A"});
+  req.expectations.push_back({"code:A", 0});  // the stream is at 1
+  req.state_checkpoint_key = "checkpoint:board";
+  auto r = ledger_->Append(std::move(req));
+  EXPECT_TRUE(r.status().IsConflict()) << r.status().ToString();
+  EXPECT_EQ(State("checkpoint:board"), "<absent>");
+}
+
+TEST_F(LedgerStateTest, TooLongCheckpointKeyIsRefusedAndNothingIsAppended) {
+  AppendRequest req = One({"code:A"});
+  req.state_checkpoint_key = std::string(kIndexKeyBytesMax + 1, 'k');
+  auto r = ledger_->Append(std::move(req));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_EQ(ledger_->GetHead().seq, 0u);
+}
+
+// ---- FindIdempotent
+// ------------------------------------------------------------------------------
+
+TEST_F(LedgerStateTest, FindIdempotentOfAnUnknownKeyIsNullopt) {
+  auto r = ledger_->FindIdempotent("inbound:never");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->has_value());
+
+  AppendOk(One({"code:A"}));
+  r = ledger_->FindIdempotent("inbound:never");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST_F(LedgerStateTest, FindIdempotentReturnsTheFirstAppend) {
+  AppendOk(One({"code:A"}));
+  AppendRequest req;
+  for (int i = 0; i < 3; ++i) req.events.push_back(NewEvent{"test_event.v1", {"code:B"}, "{}"});
+  req.idempotency_key = "inbound:batch";
+  AppendOk(req);              // seqs 2..4
+  AppendOk(req);              // a duplicate: appends nothing
+  AppendOk(One({"code:C"}));  // seq 5
+
+  auto r = ledger_->FindIdempotent("inbound:batch");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->first_seq, 2u);
+  EXPECT_EQ((*r)->count, 3u);
+  EXPECT_TRUE((*r)->duplicate);
+
+  Reopen();
+  ASSERT_NE(ledger_, nullptr);
+  r = ledger_->FindIdempotent("inbound:batch");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->first_seq, 2u);
+  EXPECT_EQ((*r)->count, 3u);
+}
+
+TEST_F(LedgerStateTest, FindIdempotentOfAnEmptyKeyIsInvalidArgument) {
+  auto r = ledger_->FindIdempotent("");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+}
+
+TEST_F(LedgerStateTest, FindIdempotentOfAnOverlongKeyIsInvalidArgument) {
+  auto r = ledger_->FindIdempotent(std::string(kCauseFieldBytesMax + 1, 'k'));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+}
+
+// ---- GetStats
+// ------------------------------------------------------------------------------------
+
+TEST_F(LedgerStateTest, StatsOfAFreshLedgerAreZero) {
+  const LedgerStats s = ledger_->GetStats();
+  EXPECT_EQ(s.appends, 0u);
+  EXPECT_EQ(s.events, 0u);
+  EXPECT_EQ(s.groups, 0u);
+  EXPECT_EQ(s.write_micros, 0u);
+  EXPECT_EQ(s.failed_appends, 0u);
+}
+
+TEST_F(LedgerStateTest, StatsCountAppendsEventsAndGroups) {
+  AppendOk(One({"code:A"}));
+  AppendOk(One({"code:A"}));
+  AppendRequest batch;
+  for (int i = 0; i < 3; ++i) batch.events.push_back(NewEvent{"test_event.v1", {"code:B"}, "{}"});
+  AppendOk(batch);
+  const LedgerStats s = ledger_->GetStats();
+  EXPECT_EQ(s.appends, 3u);
+  EXPECT_EQ(s.events, 5u);
+  EXPECT_GE(s.groups, 1u);
+  EXPECT_LE(s.groups, 3u) << "each synchronous append needs at most one synced write";
+  EXPECT_EQ(s.failed_appends, 0u);
+}
+
+TEST_F(LedgerStateTest, StatsCountADuplicateAsAnAppendWithoutEvents) {
+  AppendRequest req = One({"code:A"});
+  req.idempotency_key = "inbound:1";
+  AppendOk(req);
+  AppendResult r = AppendOk(req);
+  ASSERT_TRUE(r.duplicate);
+  const LedgerStats s = ledger_->GetStats();
+  EXPECT_EQ(s.appends, 2u) << "duplicates are acknowledged appends";
+  EXPECT_EQ(s.events, 1u);
+  EXPECT_EQ(s.failed_appends, 0u);
+}
+
+TEST_F(LedgerStateTest, StatsCountAConflictAsAFailedAppend) {
+  AppendOk(One({"code:A"}));
+  AppendRequest req = One({"code:A"});
+  req.expectations.push_back({"code:A", 0});
+  auto r = ledger_->Append(std::move(req));
+  ASSERT_TRUE(r.status().IsConflict()) << r.status().ToString();
+  const LedgerStats s = ledger_->GetStats();
+  EXPECT_EQ(s.appends, 1u);
+  EXPECT_EQ(s.events, 1u);
+  EXPECT_EQ(s.failed_appends, 1u);
+}
+
+TEST_F(LedgerStateTest, StatsDoNotCountARefusedRequestAsAnAppend) {
+  // Only what holds whether or not failed_appends counts requests refused before the writer:
+  // see the report on LedgerStats::failed_appends.
+  AppendOk(One({"code:A"}));
+  auto r = ledger_->Append(AppendRequest{});  // no events
+  ASSERT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  const LedgerStats s = ledger_->GetStats();
+  EXPECT_EQ(s.appends, 1u);
+  EXPECT_EQ(s.events, 1u);
+}
+
+TEST_F(LedgerStateTest, StatsStartOverOnReopen) {
+  AppendOk(One({"code:A"}));
+  Reopen();
+  ASSERT_NE(ledger_, nullptr);
+  const LedgerStats s = ledger_->GetStats();
+  EXPECT_EQ(s.appends, 0u) << "counters are since open";
+  EXPECT_EQ(s.events, 0u);
+}
+
+// ---- Reads are bounded by the acknowledged head -------------------------------------------------
+
+TEST_F(LedgerStateTest, GetPastTheHeadIsNotFound) {
+  auto r = ledger_->Get(1);
+  EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();
+  AppendOk(One({"code:A"}));
+  AppendOk(One({"code:A"}));
+  ASSERT_EQ(ledger_->GetHead().seq, 2u);
+  EXPECT_TRUE(ledger_->Get(2).ok());
+  r = ledger_->Get(3);
+  EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();
+  r = ledger_->Get(~std::uint64_t{0});
+  EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();
+  r = ledger_->Get(0);
+  EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();
+}
+
+TEST_F(LedgerStateTest, ScanPastTheHeadStopsAtTheHead) {
+  EXPECT_TRUE(ScanSeqs(1, ~std::uint64_t{0}).empty());
+  for (int i = 0; i < 4; ++i) AppendOk(One({"code:A"}));
+  EXPECT_EQ(ScanSeqs(1, 100), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(ScanSeqs(3, ~std::uint64_t{0}), (std::vector<std::uint64_t>{3, 4}));
+  EXPECT_TRUE(ScanSeqs(5, 100).empty());
+  EXPECT_TRUE(ScanSeqs(~std::uint64_t{0}, ~std::uint64_t{0}).empty());
+}
+
+TEST_F(LedgerStateTest, ReadByKeyNewestFirstWithACursorPastTheHeadStartsAtTheHead) {
+  AppendOk(One({"code:A"}));  // 1
+  AppendOk(One({"code:B"}));  // 2
+  AppendOk(One({"code:A"}));  // 3
+  AppendOk(One({"code:B"}));  // 4
+  for (std::uint64_t cursor : {std::uint64_t{5}, std::uint64_t{1000}, ~std::uint64_t{0}}) {
+    auto page = ledger_->ReadByKey("code:A", Order::kNewestFirst, cursor, 10);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<std::uint64_t> seqs;
+    for (const auto& e : page->events) seqs.push_back(e.seq);
+    EXPECT_EQ(seqs, (std::vector<std::uint64_t>{3, 1})) << "cursor " << cursor;
+    EXPECT_EQ(page->next_cursor, 0u);
+  }
+}
+
+TEST_F(LedgerStateTest, ReadByKeyOldestFirstWithACursorPastTheHeadIsEmpty) {
+  AppendOk(One({"code:A"}));
+  AppendOk(One({"code:A"}));
+  auto page = ledger_->ReadByKey("code:A", Order::kOldestFirst, 3, 10);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_TRUE(page->events.empty());
+  EXPECT_EQ(page->next_cursor, 0u);
+}
+
+TEST_F(LedgerStateTest, StreamVersionIsTheNewestSeqUnderTheKey) {
+  auto v = ledger_->StreamVersion("code:A");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(*v, 0u);
+  AppendOk(One({"code:A"}));            // 1
+  AppendOk(One({"code:B"}));            // 2
+  AppendOk(One({"code:A", "code:C"}));  // 3
+  AppendOk(One({"code:B"}));            // 4
+  v = ledger_->StreamVersion("code:A");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, 3u);
+  v = ledger_->StreamVersion("code:B");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, 4u);
+  EXPECT_LE(*v, ledger_->GetHead().seq);
+}
+
+// While appends go on, nothing a read returns may be newer than the head: take the head after the
+// read (the head only grows), and everything read must be at or below it.
+TEST_F(LedgerStateTest, ReadsDuringConcurrentAppendsNeverPassTheHead) {
+  constexpr int kWriters = 4;
+  constexpr int kAppendsEach = 150;
+  std::atomic<bool> done{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kWriters; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kAppendsEach; ++i) {
+        AppendRequest req = One({"code:A", "code:W" + std::to_string(t)});
+        req.idempotency_key = "w" + std::to_string(t) + ":" + std::to_string(i);
+        auto r = ledger_->Append(std::move(req));
+        EXPECT_TRUE(r.ok()) << r.status().ToString();
+      }
+    });
+  }
+  std::thread reader([&] {
+    int rounds = 0;
+    while (!done.load() || rounds < 10) {
+      ++rounds;
+      const std::uint64_t before = ledger_->GetHead().seq;
+      std::uint64_t max_scanned = 0;
+      std::uint64_t scanned = 0;
+      EXPECT_TRUE(ledger_
+                      ->Scan(1, ~std::uint64_t{0},
+                             [&](const EventView& v) {
+                               max_scanned = std::max(max_scanned, v.seq);
+                               ++scanned;
+                               return true;
+                             })
+                      .ok());
+      auto version = ledger_->StreamVersion("code:A");
+      auto page = ledger_->ReadByKey("code:A", Order::kNewestFirst, 0, 1);
+      auto idem = ledger_->FindIdempotent("w0:" + std::to_string(rounds % kAppendsEach));
+      const std::uint64_t after = ledger_->GetHead().seq;
+
+      EXPECT_GE(max_scanned, before);
+      EXPECT_LE(max_scanned, after);
+      EXPECT_EQ(scanned, max_scanned) << "a scan from 1 is gap-free";
+      ASSERT_TRUE(version.ok());
+      EXPECT_GE(*version, before) << "every event carries code:A";
+      EXPECT_LE(*version, after);
+      ASSERT_TRUE(page.ok());
+      if (!page->events.empty()) {
+        EXPECT_LE(page->events[0].seq, after);
+      }
+      ASSERT_TRUE(idem.ok());
+      if (idem->has_value()) {
+        EXPECT_LE((*idem)->last_seq(), after);
+      }
+      if (before > 0) {
+        EXPECT_TRUE(ledger_->Get(before).ok());
+      }
+    }
+  });
+  for (auto& w : writers) w.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(ledger_->GetHead().seq, std::uint64_t{kWriters * kAppendsEach});
+}
+
+// ---- Concurrency of state_puts ------------------------------------------------------------------
+
+TEST_F(LedgerStateTest, ConcurrentStatePutsLeaveTheRowOfTheHighestSeq) {
+  constexpr int kThreads = 8;
+  constexpr int kAppendsEach = 200;
+  constexpr int kRows = 5;
+  struct Outcome {
+    std::uint64_t first_seq;
+    std::vector<std::pair<std::string, std::string>> puts;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Outcome> outcomes;
+  int answered = 0;
+  int failed = 0;
+
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppendsEach; ++i) {
+        const std::string value = "t" + std::to_string(t) + "." + std::to_string(i);
+        // Two overlapping rows per request, different pairs from different threads.
+        std::vector<std::pair<std::string, std::string>> puts = {
+            {"row:" + std::to_string(i % kRows), value},
+            {"row:" + std::to_string((i + t + 1) % kRows), value + "b"}};
+        if (puts[0].first == puts[1].first) puts.pop_back();
+        AppendRequest req = WithState(One({"code:T" + std::to_string(t)}), puts);
+        req.state_checkpoint_key = "checkpoint:rows";
+        ledger_->AppendAsync(std::move(req), [&, puts](Result<AppendResult> r) {
+          std::lock_guard lk(mu);
+          if (r.ok()) {
+            outcomes.push_back({r->first_seq, puts});
+          } else {
+            ++failed;
+            ADD_FAILURE() << r.status().ToString();
+          }
+          ++answered;
+          cv.notify_all();
+        });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return answered == kThreads * kAppendsEach; });
+  }
+  ASSERT_EQ(failed, 0);
+
+  std::map<std::string, std::pair<std::uint64_t, std::string>> expected;  // key -> (seq, value)
+  for (const auto& o : outcomes) {
+    for (const auto& [k, v] : o.puts) {
+      auto it = expected.find(k);
+      if (it == expected.end() || it->second.first < o.first_seq) expected[k] = {o.first_seq, v};
+    }
+  }
+  ASSERT_EQ(expected.size(), std::size_t{kRows});
+  for (const auto& [k, seq_value] : expected) {
+    EXPECT_EQ(State(k), seq_value.second) << k << " was last written by seq " << seq_value.first;
+  }
+  EXPECT_GE(ledger_->GetStats().groups, 1u);
+  EXPECT_EQ(ledger_->GetHead().seq, std::uint64_t{kThreads * kAppendsEach});
+  EXPECT_EQ(State("checkpoint:rows"), BigEndian8(kThreads * kAppendsEach))
+      << "every append wrote the checkpoint; the newest one is the head";
+
+  // The same after a reopen: the rows were written in the same batches as the events.
+  Reopen();
+  ASSERT_NE(ledger_, nullptr);
+  for (const auto& [k, seq_value] : expected) EXPECT_EQ(State(k), seq_value.second) << k;
+  EXPECT_EQ(State("checkpoint:rows"), BigEndian8(kThreads * kAppendsEach));
+}
+
+}  // namespace
+}  // namespace antrean::store
