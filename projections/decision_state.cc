@@ -2,12 +2,8 @@
 
 #include <boost/json.hpp>
 
-#include <algorithm>
-#include <variant>
-
-#include "domain/civil_time.h"
-#include "events/event_types.h"
-#include "events/keys.h"
+#include <cinttypes>
+#include <cstdio>
 
 namespace antrean::projections {
 namespace json = boost::json;
@@ -20,6 +16,31 @@ std::string DayRowKey(std::string_view office, std::string_view date) {
 std::string BookingRowKey(std::string_view code) { return "bk/" + std::string(code); }
 std::string ConfigRowKey(std::string_view office) { return "cf/" + std::string(office); }
 std::string ApplicationRowKey(std::string_view number) { return "ap/" + std::string(number); }
+std::string DeadlineRowKey(std::int64_t arrive_by_us, std::string_view code) {
+  // Fixed-width hex keeps the keys in time order, so the sweep is one range scan.
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, static_cast<std::uint64_t>(arrive_by_us));
+  return std::string(kDeadlinePrefix) + buf + "|" + std::string(code);
+}
+std::string BlacklistRowKey(std::string_view phone) {
+  return std::string(kBlacklistPrefix) + std::string(phone);
+}
+std::string FlagRowKey(std::string_view flag_id) {
+  return std::string(kFlagPrefix) + std::string(flag_id);
+}
+
+namespace {
+json::array ToArray(const std::vector<std::uint64_t>& v) {
+  json::array a;
+  for (auto x : v) a.emplace_back(x);
+  return a;
+}
+json::array ToArray(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& x : v) a.emplace_back(x);
+  return a;
+}
+}  // namespace
 
 std::string Encode(const PhoneRow& row) {
   return json::serialize(json::object{{"owner", row.owner}, {"blacklisted", row.blacklisted}});
@@ -29,8 +50,12 @@ std::string Encode(const PersonRow& row) {
 }
 std::string Encode(const DayRow& row) {
   json::object sessions;
-  for (const auto& [start, n] : row.per_session) sessions[start] = n;
-  return json::serialize(json::object{{"issued", row.issued}, {"per_session", sessions}});
+  for (const auto& [start, c] : row.sessions) {
+    sessions[start] = json::object{{"issued", c.issued},       {"arrived", c.arrived},
+                                   {"forfeited", c.forfeited}, {"expired", c.expired},
+                                   {"completed", c.completed}, {"returned", c.returned}};
+  }
+  return json::serialize(json::object{{"issued", row.issued}, {"sessions", sessions}});
 }
 std::string Encode(const BookingRow& r) {
   return json::serialize(json::object{
@@ -41,7 +66,23 @@ std::string Encode(const BookingRow& r) {
       {"arrive_by_us", r.arrive_by_us}, {"message_id", r.message_id}});
 }
 std::string Encode(const ConfigRow& row) {
-  return json::serialize(json::object{{"digest", row.digest}});
+  json::object capacity;
+  for (const auto& [start, n] : row.capacity) capacity[start] = n;
+  return json::serialize(json::object{
+      {"digest", row.digest}, {"capacity", capacity}, {"daily_quota", row.daily_quota}});
+}
+std::string Encode(const BlacklistRow& r) {
+  return json::serialize(json::object{
+      {"in_force", r.in_force},     {"reason", r.reason},         {"evidence", ToArray(r.evidence)},
+      {"automatic", r.automatic},   {"rule", r.rule},             {"decided_by", r.decided_by},
+      {"decided_at", r.decided_at}, {"lifted_by", r.lifted_by},   {"lifted_reason", r.lifted_reason}});
+}
+std::string Encode(const FlagRow& r) {
+  return json::serialize(json::object{
+      {"flag_id", r.flag_id},   {"phone", r.phone},           {"rule", r.rule},
+      {"score", r.score},       {"evidence", ToArray(r.evidence)}, {"persons", ToArray(r.persons)},
+      {"phones", ToArray(r.phones)}, {"detail", r.detail},   {"raised_at", r.raised_at},
+      {"in_force", r.in_force}, {"cleared_by", r.cleared_by}, {"cleared_reason", r.cleared_reason}});
 }
 
 namespace {
@@ -56,6 +97,7 @@ class Fields {
     if (!ec && v.is_object()) obj_ = std::move(v.as_object());
     else error_ = "not a JSON object";
   }
+  explicit Fields(json::object obj) : obj_(std::move(obj)) {}
   void Str(const char* name, std::string* out) {
     const json::value* v = Find(name);
     if (v == nullptr) return;
@@ -82,7 +124,40 @@ class Fields {
     if (!v->is_object()) return Fail(name);
     for (const auto& kv : v->as_object()) {
       if (!kv.value().is_uint64() && !kv.value().is_int64()) return Fail(name);
-      (*out)[std::string(kv.key())] = static_cast<std::uint32_t>(kv.value().to_number<std::uint64_t>());
+      (*out)[std::string(kv.key())] =
+          static_cast<std::uint32_t>(kv.value().to_number<std::uint64_t>());
+    }
+  }
+  void Sessions(const char* name, std::map<std::string, SessionCounts>* out) {
+    const json::value* v = Find(name);
+    if (v == nullptr) return;
+    if (!v->is_object()) return Fail(name);
+    for (const auto& kv : v->as_object()) {
+      if (!kv.value().is_object()) return Fail(name);
+      Fields f(kv.value().as_object());
+      SessionCounts& c = (*out)[std::string(kv.key())];
+      f.Num("issued", &c.issued);
+      f.Num("arrived", &c.arrived);
+      f.Num("forfeited", &c.forfeited);
+      f.Num("expired", &c.expired);
+      f.Num("completed", &c.completed);
+      f.Num("returned", &c.returned);
+      if (!f.error_.empty()) return Fail(name);
+    }
+  }
+  template <class T>
+  void Array(const char* name, std::vector<T>* out) {
+    const json::value* v = Find(name);
+    if (v == nullptr) return;
+    if (!v->is_array()) return Fail(name);
+    for (const auto& e : v->as_array()) {
+      if constexpr (std::is_same_v<T, std::string>) {
+        if (!e.is_string()) return Fail(name);
+        out->emplace_back(e.as_string());
+      } else {
+        if (!e.is_uint64() && !e.is_int64()) return Fail(name);
+        out->push_back(static_cast<T>(e.to_number<std::uint64_t>()));
+      }
     }
   }
   Status status() const {
@@ -119,7 +194,7 @@ Status Decode(std::string_view bytes, PersonRow* row) {
 Status Decode(std::string_view bytes, DayRow* row) {
   Fields f(bytes);
   f.Num("issued", &row->issued);
-  f.UintMap("per_session", &row->per_session);
+  f.Sessions("sessions", &row->sessions);
   return f.status();
 }
 Status Decode(std::string_view bytes, BookingRow* r) {
@@ -153,102 +228,38 @@ Status Decode(std::string_view bytes, ApplicationRow* row) {
 Status Decode(std::string_view bytes, ConfigRow* row) {
   Fields f(bytes);
   f.Str("digest", &row->digest);
+  f.UintMap("capacity", &row->capacity);
+  f.Num("daily_quota", &row->daily_quota);
   return f.status();
 }
-
-namespace {
-
-template <class Row>
-Result<Row> Load(StateRows& rows, const std::string& key) {
-  auto row = ReadRow<Row>(rows, key);
-  if (!row.ok()) return row.status();
-  return row->value_or(Row{});
+Status Decode(std::string_view bytes, BlacklistRow* r) {
+  Fields f(bytes);
+  f.Bool("in_force", &r->in_force);
+  f.Str("reason", &r->reason);
+  f.Array("evidence", &r->evidence);
+  f.Bool("automatic", &r->automatic);
+  f.Str("rule", &r->rule);
+  f.Str("decided_by", &r->decided_by);
+  f.Str("decided_at", &r->decided_at);
+  f.Str("lifted_by", &r->lifted_by);
+  f.Str("lifted_reason", &r->lifted_reason);
+  return f.status();
 }
-
-// Clears the person's pointer to `code` once the booking is used up, so that they may book again.
-Status ReleasePerson(StateRows& rows, const BookingRow& b) {
-  auto person = Load<PersonRow>(rows, PersonRowKey(b.person));
-  if (!person.ok()) return person.status();
-  if (person->active_code == b.code) rows.Write(PersonRowKey(b.person), Encode(PersonRow{}));
-  return Status::Ok();
-}
-
-// Moves a booking to `status`; `release` also frees its person.
-Status SetStatus(StateRows& rows, const std::string& code, const char* status, bool release) {
-  auto b = Load<BookingRow>(rows, BookingRowKey(code));
-  if (!b.ok()) return b.status();
-  if (b->code.empty()) return Status::Ok();  // a code never issued: nothing to change
-  b->status = status;
-  rows.Write(BookingRowKey(code), Encode(*b));
-  return release ? ReleasePerson(rows, *b) : Status::Ok();
-}
-
-Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
-  auto by = domain::ParseRfc3339(e.arrive_by);
-  if (!by.ok()) return Status::InvalidArgument("booking_code_issued: arrive_by: " + by.status().message());
-  auto day = Load<DayRow>(rows, DayRowKey(e.office, e.date));
-  if (!day.ok()) return day.status();
-  day->issued = std::max(day->issued, e.queue_number);
-  day->per_session[e.session] += 1;
-  rows.Write(DayRowKey(e.office, e.date), Encode(*day));
-
-  BookingRow b{e.code,  e.office, e.date,       e.session,  e.queue_number,
-               e.phone, events::PersonRef(e.name, e.birth_date), e.name, e.birth_date,
-               e.relation, "issued", e.arrive_by, by->micros_since_epoch, e.message_id};
-  rows.Write(BookingRowKey(e.code), Encode(b));
-  rows.Write(PersonRowKey(b.person), Encode(PersonRow{e.code}));
-  if (e.relation == "owner") {
-    auto phone = Load<PhoneRow>(rows, PhoneRowKey(e.phone));
-    if (!phone.ok()) return phone.status();
-    if (phone->owner.empty()) {
-      phone->owner = b.person;
-      rows.Write(PhoneRowKey(e.phone), Encode(*phone));
-    }
-  }
-  return Status::Ok();
-}
-
-Status SetBlacklisted(StateRows& rows, const std::string& phone_digits, bool blacklisted) {
-  auto phone = Load<PhoneRow>(rows, PhoneRowKey(phone_digits));
-  if (!phone.ok()) return phone.status();
-  phone->blacklisted = blacklisted;
-  rows.Write(PhoneRowKey(phone_digits), Encode(*phone));
-  return Status::Ok();
-}
-
-}  // namespace
-
-Status FoldEvent(const events::Event& event, StateRows& rows) {
-  return std::visit(
-      [&rows](const auto& e) -> Status {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, events::BookingCodeIssued>) {
-          return FoldIssued(e, rows);
-        } else if constexpr (std::is_same_v<T, events::ApplicantArrived>) {
-          return SetStatus(rows, e.code, "arrived", false);
-        } else if constexpr (std::is_same_v<T, events::BookingForfeited>) {
-          return SetStatus(rows, e.code, "forfeited", true);
-        } else if constexpr (std::is_same_v<T, events::BookingExpired>) {
-          return SetStatus(rows, e.code, "expired", true);
-        } else if constexpr (std::is_same_v<T, events::DocumentsSubmitted>) {
-          return SetStatus(rows, e.code, "completed", true);
-        } else if constexpr (std::is_same_v<T, events::DocumentsReturned>) {
-          return SetStatus(rows, e.code, "returned", true);
-        } else if constexpr (std::is_same_v<T, events::PhoneBlacklisted>) {
-          return SetBlacklisted(rows, e.phone, true);
-        } else if constexpr (std::is_same_v<T, events::PhoneUnblacklisted>) {
-          return SetBlacklisted(rows, e.phone, false);
-        } else if constexpr (std::is_same_v<T, events::ApplicationProgressRecorded>) {
-          rows.Write(ApplicationRowKey(e.application_number), Encode(ApplicationRow{e.office, e.stage}));
-          return Status::Ok();
-        } else if constexpr (std::is_same_v<T, events::OfficeConfigurationApplied>) {
-          rows.Write(ConfigRowKey(e.office), Encode(ConfigRow{e.config_digest}));
-          return Status::Ok();
-        } else {
-          return Status::Ok();  // no decision row depends on it
-        }
-      },
-      event);
+Status Decode(std::string_view bytes, FlagRow* r) {
+  Fields f(bytes);
+  f.Str("flag_id", &r->flag_id);
+  f.Str("phone", &r->phone);
+  f.Str("rule", &r->rule);
+  f.Num("score", &r->score);
+  f.Array("evidence", &r->evidence);
+  f.Array("persons", &r->persons);
+  f.Array("phones", &r->phones);
+  f.Str("detail", &r->detail);
+  f.Str("raised_at", &r->raised_at);
+  f.Bool("in_force", &r->in_force);
+  f.Str("cleared_by", &r->cleared_by);
+  f.Str("cleared_reason", &r->cleared_reason);
+  return f.status();
 }
 
 }  // namespace antrean::projections

@@ -1,15 +1,19 @@
-// The decision state: a projection of the events that the decision step reads. FoldEvent is its
-// pure fold; the service applies it to every event it appends and writes the rows in the same
-// batch as the events (docs/DECISIONS.md), and `antrean replay` applies it to the whole log to
-// check that the live rows are exactly what the events say.
+// The rows of the state projection: what decisions read and what the views show. They are a pure
+// fold of the events (projections/fold.h); the service writes them in the same batch as the
+// events they were folded from (docs/DECISIONS.md), and `antrean replay` folds the whole log to
+// check that the live rows are exactly what the events say (docs/PROJECTIONS.md).
 //
-// Rows are small JSON objects under these keys:
-//   ph/<phone>            PhoneRow    who owns the phone, whether it is blacklisted
-//   pe/<NAME|YYYY-MM-DD>  PersonRow   the person's booking not yet used, if any
-//   dy/<office>|<date>    DayRow      bookings issued per session; the next queue number
-//   bk/<code>             BookingRow  one booking and its status
-//   cf/<office>           ConfigRow   digest of the office configuration last applied
+// Rows are small JSON objects under these keys (the prefix names the projection):
+//   ph/<phone>            PhoneRow        who owns the phone, whether it is blacklisted
+//   pe/<NAME|YYYY-MM-DD>  PersonRow       the person's booking not yet used, if any
+//   dy/<office>|<date>    DayRow          the queue board: per session issued, arrived, ...
+//   bk/<code>             BookingRow      one booking and its status
+//   cf/<office>           ConfigRow       the office configuration in force: digest, capacities
 //   ap/<16 digits>        ApplicationRow  the latest progress of a passport application
+//   dl/<arrive_by>|<code> (the code)      check-in deadlines, for the no-show sweep; arrive_by is
+//                                         16 hex digits of microseconds since the epoch
+//   bl/<phone>            BlacklistRow    a phone's blacklisting: reason, evidence, who decided
+//   fl/<flag_id>          FlagRow         a flag raised on a phone, and its review
 // Memory use does not grow with history: only the rows a decision touches are read.
 #pragma once
 
@@ -21,7 +25,6 @@
 #include <vector>
 
 #include "common/status.h"
-#include "events/event.h"
 
 namespace antrean::projections {
 
@@ -34,14 +37,27 @@ struct PersonRow {
   std::string active_code;  // the booking not yet used (issued or arrived); empty if none
 };
 
+// What happened to one session's bookings. issued = arrived-or-not-yet + forfeited + expired;
+// completed and returned count arrived bookings whose documents were handled.
+struct SessionCounts {
+  std::uint32_t issued = 0;
+  std::uint32_t arrived = 0;
+  std::uint32_t forfeited = 0;
+  std::uint32_t expired = 0;
+  std::uint32_t completed = 0;
+  std::uint32_t returned = 0;
+  bool operator==(const SessionCounts&) const = default;
+};
+
+// One office's day: the queue board.
 struct DayRow {
-  std::uint32_t issued = 0;  // bookings issued that day; queue numbers 1..issued
-  // Bookings per session start ("08:00"), kept by time rather than by position so that the fold
-  // does not depend on the office configuration in force.
-  std::map<std::string, std::uint32_t> per_session;
+  std::uint32_t issued = 0;  // bookings issued that day; queue numbers 1..issued, never reused
+  // Per session start ("08:00"), kept by time rather than by position so that the fold does not
+  // depend on the office configuration in force.
+  std::map<std::string, SessionCounts> sessions;
   std::uint32_t Taken(const std::string& session) const {
-    auto it = per_session.find(session);
-    return it == per_session.end() ? 0 : it->second;
+    auto it = sessions.find(session);
+    return it == sessions.end() ? 0 : it->second.issued;
   }
 };
 
@@ -65,6 +81,35 @@ struct BookingRow {
 
 struct ConfigRow {
   std::string digest;
+  std::map<std::string, std::uint32_t> capacity;  // session start -> capacity, as configured
+  std::uint32_t daily_quota = 0;
+};
+
+struct BlacklistRow {
+  bool in_force = false;
+  std::string reason;
+  std::vector<std::uint64_t> evidence;  // sequence numbers
+  bool automatic = false;
+  std::string rule;
+  std::string decided_by;  // the acting auditor (the event's cause actor); the rule if automatic
+  std::string decided_at;  // RFC 3339 UTC
+  std::string lifted_by;   // set once removed from the blacklist
+  std::string lifted_reason;
+};
+
+struct FlagRow {
+  std::string flag_id;
+  std::string phone;
+  std::string rule;
+  std::uint32_t score = 0;
+  std::vector<std::uint64_t> evidence;
+  std::vector<std::string> persons;
+  std::vector<std::string> phones;
+  std::string detail;
+  std::string raised_at;  // RFC 3339 UTC
+  bool in_force = true;
+  std::string cleared_by;
+  std::string cleared_reason;
 };
 
 // The latest progress of a passport application (SIGAP), answered to its 16-digit number.
@@ -79,6 +124,12 @@ std::string DayRowKey(std::string_view office, std::string_view date);
 std::string BookingRowKey(std::string_view code);
 std::string ConfigRowKey(std::string_view office);
 std::string ApplicationRowKey(std::string_view application_number);
+std::string DeadlineRowKey(std::int64_t arrive_by_us, std::string_view code);
+std::string BlacklistRowKey(std::string_view phone);
+std::string FlagRowKey(std::string_view flag_id);
+inline constexpr std::string_view kDeadlinePrefix = "dl/";
+inline constexpr std::string_view kBlacklistPrefix = "bl/";
+inline constexpr std::string_view kFlagPrefix = "fl/";
 
 std::string Encode(const PhoneRow& row);
 std::string Encode(const PersonRow& row);
@@ -86,6 +137,8 @@ std::string Encode(const DayRow& row);
 std::string Encode(const BookingRow& row);
 std::string Encode(const ConfigRow& row);
 std::string Encode(const ApplicationRow& row);
+std::string Encode(const BlacklistRow& row);
+std::string Encode(const FlagRow& row);
 
 // Corruption naming the row when the bytes are not a row of that kind.
 Status Decode(std::string_view bytes, PhoneRow* row);
@@ -94,6 +147,8 @@ Status Decode(std::string_view bytes, DayRow* row);
 Status Decode(std::string_view bytes, BookingRow* row);
 Status Decode(std::string_view bytes, ConfigRow* row);
 Status Decode(std::string_view bytes, ApplicationRow* row);
+Status Decode(std::string_view bytes, BlacklistRow* row);
+Status Decode(std::string_view bytes, FlagRow* row);
 
 // Where a decision reads rows from. Implementations: the service's read-your-writes view over the
 // ledger (service.cc), a scratch store during replay, plain maps in tests.
@@ -108,14 +163,10 @@ class StateReader {
 class StateRows : public StateReader {
  public:
   virtual void Write(std::string key, std::string value) = 0;
+  // Removes a row; the next Read of the key returns nullopt.
+  virtual void Erase(std::string key) = 0;
 };
 
-// Folds one event into the rows it changes. Events that change no decision row are ignored.
-// Corruption if an existing row cannot be decoded; InvalidArgument if the event's own fields do
-// not have their documented form (an instant that does not parse).
-Status FoldEvent(const events::Event& event, StateRows& rows);
-
-// The state column family key holding the sequence number the decision state has reached.
 inline constexpr std::string_view kCheckpointKey = "checkpoint/decision_state";
 
 // Reads and decodes a row; nullopt when absent.

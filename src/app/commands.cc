@@ -2,16 +2,29 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
+
 #include "domain/phone.h"
 
 namespace antrean::app {
 namespace json = boost::json;
 
 std::string_view CommandTypeName(const Command& command) {
-  return std::visit([](const auto& c) -> std::string_view {
-    using T = std::decay_t<decltype(c)>;
-    if constexpr (std::is_same_v<T, InboundMessage>) return "whatsapp.message";
-  }, command);
+  return std::visit(
+      [](const auto& c) -> std::string_view {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, InboundMessage>) return "whatsapp.message";
+        if constexpr (std::is_same_v<T, ArrivalCommand>) return "counter.arrival";
+        if constexpr (std::is_same_v<T, IdentityCheckCommand>) return "counter.identity_check";
+        if constexpr (std::is_same_v<T, DocumentsCommand>) {
+          return c.returned ? "counter.documents_returned" : "counter.documents_submitted";
+        }
+        if constexpr (std::is_same_v<T, ClockTickCommand>) return "clock.tick";
+        if constexpr (std::is_same_v<T, ApplicationProgressCommand>) {
+          return "office.application_progress";
+        }
+      },
+      command);
 }
 
 namespace {
@@ -47,6 +60,16 @@ class Reader {
   }
   void Fail(Status s) {
     if (status_.ok()) status_ = std::move(s);
+  }
+  // A required boolean.
+  bool Bool(std::string_view name) {
+    const json::value* v = Take(name);
+    if (v == nullptr) {
+      Fail(FieldError(name, "is required"));
+      return false;
+    }
+    if (!v->is_bool()) Fail(FieldError(name, "expected true or false"));
+    return v->is_bool() && v->as_bool();
   }
   Status Finish() {
     for (const auto& kv : o_) {
@@ -102,6 +125,55 @@ Result<InboundMessage> ParseWhatsAppMessage(Reader& r, domain::Instant at) {
   return m;
 }
 
+CounterContext ParseCounterContext(Reader& r, domain::Instant at) {
+  CounterContext ctx;
+  ctx.at = at;
+  ctx.office = r.Str("office", 64);
+  ctx.officer = r.Str("officer", 128);
+  if (ctx.officer.empty()) r.Fail(FieldError("officer", "must name the acting officer"));
+  ctx.request_id = r.Str("request_id", kMessageIdBytesMax, false);
+  return ctx;
+}
+
+std::optional<std::string> OptionalStr(Reader& r, std::string_view name, std::size_t max) {
+  std::string v = r.Str(name, max, false);
+  if (v.empty()) return std::nullopt;
+  return v;
+}
+
+// Each counter command: its fields after the common ones, then the unknown-field check.
+Result<Command> ParseCounter(std::string_view type, Reader& r, domain::Instant at) {
+  Command command;
+  if (type == "counter.arrival") {
+    ArrivalCommand c{ParseCounterContext(r, at), {}};
+    c.code = r.Str("code", 64);
+    command = c;
+  } else if (type == "counter.identity_check") {
+    IdentityCheckCommand c{ParseCounterContext(r, at), {}, false, false, {}};
+    c.code = r.Str("code", 64);
+    c.person_matches = r.Bool("person_matches");
+    c.phone_matches = r.Bool("phone_matches");
+    c.note = OptionalStr(r, "note", 1024);
+    command = c;
+  } else if (type == "counter.documents_submitted" || type == "counter.documents_returned") {
+    DocumentsCommand c{ParseCounterContext(r, at), {}, type == "counter.documents_returned", {}};
+    c.code = r.Str("code", 64);
+    if (c.returned) {
+      c.reason = r.Str("reason", 1024);
+      if (c.reason.empty()) r.Fail(FieldError("reason", "must say what was missing"));
+    }
+    command = c;
+  } else {
+    ApplicationProgressCommand c{ParseCounterContext(r, at), {}, {}, {}};
+    c.application_number = r.Str("application_number", 32);
+    c.stage = r.Str("stage", 64);
+    c.note = OptionalStr(r, "note", 1024);
+    command = c;
+  }
+  if (auto s = r.Finish(); !s.ok()) return s;
+  return command;
+}
+
 }  // namespace
 
 Result<Command> ParseCommand(std::string_view line) {
@@ -128,6 +200,15 @@ Result<Command> ParseCommand(std::string_view line) {
     auto m = ParseWhatsAppMessage(r, at);
     if (!m.ok()) return m.status();
     return Command(std::move(m).value());
+  }
+  if (type == "clock.tick") {
+    if (auto s = r.Finish(); !s.ok()) return s;
+    return Command(ClockTickCommand{at});
+  }
+  if (type == "counter.arrival" || type == "counter.identity_check" ||
+      type == "counter.documents_submitted" || type == "counter.documents_returned" ||
+      type == "office.application_progress") {
+    return ParseCounter(type, r, at);
   }
   if (auto s = r.Finish(); !s.ok() && type.empty()) return s;
   return FieldError("type", "unknown command type \"" + type + "\" (docs/COMMANDS.md lists them)");

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <variant>
 
+#include "app/counter.h"
 #include "app/registration.h"
 #include "common/status.h"
 
@@ -16,8 +17,16 @@ inline constexpr std::size_t kCommandLineBytesMax = 64 * 1024;
 inline constexpr std::size_t kMessageIdBytesMax = 256;
 inline constexpr std::size_t kProfileNameBytesMax = 256;
 
-// "whatsapp.message": an inbound WhatsApp message (text, or media with a caption).
-using Command = std::variant<InboundMessage>;
+// One command of the stream (docs/COMMANDS.md lists each type and its fields):
+//   whatsapp.message              InboundMessage
+//   counter.arrival               ArrivalCommand
+//   counter.identity_check        IdentityCheckCommand
+//   counter.documents_submitted   DocumentsCommand (returned = false)
+//   counter.documents_returned    DocumentsCommand (returned = true)
+//   clock.tick                    ClockTickCommand
+//   office.application_progress   ApplicationProgressCommand
+using Command = std::variant<InboundMessage, ArrivalCommand, IdentityCheckCommand, DocumentsCommand,
+                             ClockTickCommand, ApplicationProgressCommand>;
 std::string_view CommandTypeName(const Command& command);
 
 // Parses one line. InvalidArgument names the field: `field "at": expected ...`.

@@ -455,6 +455,10 @@ std::string_view OutcomeKindName(Outcome::Kind kind) {
     case Outcome::Kind::kRejected: return "rejected";
     case Outcome::Kind::kInformation: return "information";
     case Outcome::Kind::kRecorded: return "recorded";
+    case Outcome::Kind::kArrived: return "arrived";
+    case Outcome::Kind::kForfeited: return "forfeited";
+    case Outcome::Kind::kArrivalRejected: return "arrival_rejected";
+    case Outcome::Kind::kExpired: return "expired";
   }
   return "recorded";
 }

@@ -37,11 +37,15 @@ struct InboundMessage {
 // What the caller is told. Fields not used by a kind are left empty.
 struct Outcome {
   enum class Kind {
-    kIssued,       // a new booking code
-    kRepeated,     // the same phone sent the same registration: its existing code again
-    kRejected,     // a registration answered with a reason
-    kInformation,  // #syarat, #bayar, #cek, an application number, help
-    kRecorded,     // recorded only (no reply: e.g. a reaction, an unknown office)
+    kIssued,           // a new booking code
+    kRepeated,         // the same phone sent the same registration: its existing code again
+    kRejected,         // a registration answered with a reason
+    kInformation,      // #syarat, #bayar, #cek, an application number, help
+    kRecorded,         // recorded only: a reaction, an identity check, documents, progress
+    kArrived,          // counter: on time
+    kForfeited,        // counter: late; the code is void
+    kArrivalRejected,  // counter: the code was not accepted (reason)
+    kExpired,          // clock: bookings expired as no-shows (count in `expired`)
   };
   Kind kind = Kind::kRecorded;
   std::string booking_code;
@@ -54,6 +58,7 @@ struct Outcome {
   std::string next_available_date;
   std::string information;  // for kInformation: which command
   std::string reply;        // the reply text queued, empty if none
+  std::uint32_t expired = 0;  // for kExpired: how many bookings
 };
 std::string_view OutcomeKindName(Outcome::Kind kind);
 

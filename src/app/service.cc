@@ -3,39 +3,60 @@
 #include <boost/json.hpp>
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
 #include "events/codec.h"
+#include "projections/fold.h"
 
 namespace antrean::app {
 
 namespace {
 
-// The idempotency key of an inbound WhatsApp message: its id is unique per sender's message,
-// and WhatsApp retries a webhook with the same id.
-std::string MessageIdempotencyKey(std::string_view message_id) {
-  return "wa:" + std::string(message_id);
-}
+// Expiries per append in one sweep; a sweep with more makes several appends.
+constexpr std::size_t kExpiriesPerAppendMax = 512;
+static_assert(kExpiriesPerAppendMax <= store::kAppendEventsMax);
+
+// Idempotency keys: WhatsApp retries a webhook with the same message id; staff requests may carry
+// a request id. Both are kept for the ledger's life.
+std::string MessageIdempotencyKey(std::string_view id) { return "wa:" + std::string(id); }
+std::string RequestIdempotencyKey(std::string_view id) { return "req:" + std::string(id); }
 
 // Rebuilds what the caller was told the first time, from the events that were appended then.
 void FillFromEvent(const events::Event& event, Outcome* o) {
-  if (const auto* b = std::get_if<events::BookingCodeIssued>(&event)) {
-    o->kind = Outcome::Kind::kIssued;
-    o->booking_code = b->code;
-    o->queue_number = b->queue_number;
-    o->date = b->date;
-    o->session = b->session;
-    o->arrive_by = b->arrive_by;
-  } else if (const auto* r = std::get_if<events::RegistrationRejected>(&event)) {
-    o->kind = Outcome::Kind::kRejected;
-    o->reason = r->reason;
-    o->detail = r->detail;
-    o->next_available_date = r->next_available_date.value_or("");
-  } else if (const auto* q = std::get_if<events::ReplyQueued>(&event)) {
-    o->reply = q->text;
-    if (o->kind == Outcome::Kind::kRecorded) o->kind = Outcome::Kind::kInformation;
-  }
+  std::visit(
+      [o](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, events::BookingCodeIssued>) {
+          o->kind = Outcome::Kind::kIssued;
+          o->booking_code = e.code;
+          o->queue_number = e.queue_number;
+          o->date = e.date;
+          o->session = e.session;
+          o->arrive_by = e.arrive_by;
+        } else if constexpr (std::is_same_v<T, events::RegistrationRejected>) {
+          o->kind = Outcome::Kind::kRejected;
+          o->reason = e.reason;
+          o->detail = e.detail;
+          o->next_available_date = e.next_available_date.value_or("");
+        } else if constexpr (std::is_same_v<T, events::ReplyQueued>) {
+          o->reply = e.text;
+          if (o->kind == Outcome::Kind::kRecorded) o->kind = Outcome::Kind::kInformation;
+        } else if constexpr (std::is_same_v<T, events::ApplicantArrived>) {
+          o->kind = Outcome::Kind::kArrived;
+          o->booking_code = e.code;
+        } else if constexpr (std::is_same_v<T, events::BookingForfeited>) {
+          o->kind = Outcome::Kind::kForfeited;
+          o->booking_code = e.code;
+          o->reason = e.reason;
+        } else if constexpr (std::is_same_v<T, events::ArrivalRejected>) {
+          o->kind = Outcome::Kind::kArrivalRejected;
+          o->booking_code = e.code;
+          o->reason = e.reason;
+        }
+      },
+      event);
 }
 
 }  // namespace
@@ -55,37 +76,22 @@ class Service::Impl final : public projections::StateRows {
     }
   }
 
-  // Rows of appends still in flight first, then the ledger's state column family.
+  // ---- StateRows: rows of appends still in flight first, then the ledger's state. ----------
   Result<std::optional<std::string>> Read(std::string_view key) override {
     {
       std::lock_guard lk(mu_);
       if (auto it = overlay_.find(std::string(key)); it != overlay_.end()) {
-        return std::optional<std::string>(it->second.value);
+        return it->second.value;
       }
     }
     return ledger_.GetState(key);
   }
+  // Called by the fold on the decision thread: the change joins the overlay at once (so the next
+  // fold step and the next decision see it) and the append being built.
+  void Write(std::string key, std::string value) override { Stage(std::move(key), std::move(value)); }
+  void Erase(std::string key) override { Stage(std::move(key), std::nullopt); }
 
-  // Called by the fold on the decision thread: the row joins the overlay at once (so the next
-  // fold step and the next decision read it) and the pending append's state_puts.
-  void Write(std::string key, std::string value) override {
-    std::lock_guard lk(mu_);
-    Row& row = overlay_[key];
-    row.value = value;
-    row.version = ++version_;
-    // A row written twice by one fold (the person row on issue, say) is put once, last value.
-    for (std::size_t i = 0; i < pending_puts_.size(); ++i) {
-      if (pending_puts_[i].first == key) {
-        pending_puts_[i].second = std::move(value);
-        pending_versions_[i].second = version_;
-        return;
-      }
-    }
-    pending_versions_.emplace_back(key, version_);
-    pending_puts_.emplace_back(std::move(key), std::move(value));
-  }
-
-  void Submit(const InboundMessage& m, Done done);
+  void Submit(const Command& command, Done done);
   void Drain() {
     std::unique_lock lk(mu_);
     cv_.wait(lk, [this] { return in_flight_ == 0; });
@@ -94,65 +100,44 @@ class Service::Impl final : public projections::StateRows {
 
  private:
   struct InFlight {
-    std::vector<Done> duplicates;  // the same message id submitted again while in flight
+    std::vector<Done> duplicates;  // the same idempotency key submitted again while in flight
   };
   struct Row {
-    std::string value;
+    std::optional<std::string> value;  // nullopt: erased
     std::uint64_t version = 0;
   };
+  // Who and what an append is for: the envelope of its events.
+  struct Envelope {
+    std::int64_t at_us = 0;
+    std::string cause_id;
+    std::string actor;
+    std::string idempotency_key;  // empty: none
+  };
 
-  // Prepends "office configuration applied" when the rules in force differ from the last ones
-  // recorded, so every decision can be explained by the rules recorded before it.
-  Status RecordConfiguration(const domain::OfficeConfig& office, Decision* d) {
-    const auto& applied = configs_.at(office.id);
-    auto row = projections::ReadRow<projections::ConfigRow>(*this,
-                                                            projections::ConfigRowKey(office.id));
-    if (!row.ok()) return row.status();
-    if (row->has_value() && (*row)->digest == applied.config_digest) return Status::Ok();
-    d->events.insert(d->events.begin(), applied);
-    return Status::Ok();
-  }
-
-  CommandResult Reconstruct(const store::AppendResult& prior) {
-    CommandResult r;
-    r.duplicate = true;
-    for (std::uint64_t seq = prior.first_seq; seq <= prior.last_seq(); ++seq) {
-      auto e = ledger_.Get(seq);
-      if (!e.ok()) {
-        r.status = e.status();
-        return r;
-      }
-      r.events.push_back({seq, e->type});
-      auto decoded = events::DecodeEvent(e->type, e->payload);
-      if (decoded.ok()) FillFromEvent(*decoded, &r.outcome);
-    }
-    return r;
-  }
-
-  void Finish(const std::shared_ptr<InFlight>& flight, const std::string& message_id,
-              const std::vector<std::pair<std::string, std::uint64_t>>& versions,
-              CommandResult result, const Done& done) {
-    std::vector<Done> duplicates;
-    {
-      std::lock_guard lk(mu_);
-      if (!result.status.ok() && failed_.ok()) failed_ = result.status;
-      for (const auto& [key, version] : versions) {
-        auto it = overlay_.find(key);
-        if (it != overlay_.end() && it->second.version == version) overlay_.erase(it);
-      }
-      in_flight_by_message_.erase(message_id);
-      duplicates.swap(flight->duplicates);
-    }
-    for (auto& d : duplicates) {
-      CommandResult copy = result;
-      copy.duplicate = true;
-      d(std::move(copy));
-    }
-    done(std::move(result));
+  void Stage(std::string key, std::optional<std::string> value) {
     std::lock_guard lk(mu_);
-    --in_flight_;
-    cv_.notify_all();
+    Row& row = overlay_[key];
+    row.value = value;
+    row.version = ++version_;
+    pending_[std::move(key)] = {std::move(value), version_};
   }
+
+  // Answers `done` now if the key was seen: from the ledger, or once the in-flight original
+  // finishes. Returns true when it did.
+  bool AnsweredAsDuplicate(const std::string& key, Done& done);
+  void Refuse(Status status, const Done& done) { done(CommandResult{std::move(status), false, {}, {}}); }
+  Status RecordConfiguration(const domain::OfficeConfig& office, Decision* d);
+  CommandResult Reconstruct(const store::AppendResult& prior);
+  // Folds the decision's events, then appends them with their rows; `done` runs when durable.
+  void Append(Decision decision, const Envelope& envelope, Done done);
+  void Finish(const std::shared_ptr<InFlight>& flight, const std::string& key,
+              const std::vector<std::pair<std::string, std::uint64_t>>& versions,
+              CommandResult result, const Done& done);
+
+  void SubmitMessage(const InboundMessage& m, Done done);
+  void SubmitTick(const ClockTickCommand& tick, Done done);
+  template <class C, class DecideFn>
+  void SubmitCounter(const C& command, const char* type, DecideFn decide, Done done);
 
   store::Ledger& ledger_;
   domain::OfficeDirectory offices_;
@@ -164,78 +149,104 @@ class Service::Impl final : public projections::StateRows {
   std::unordered_map<std::string, Row> overlay_;  // rows of appends in flight; guarded by mu_
   std::uint64_t version_ = 0;                     // guarded by mu_
   std::size_t in_flight_ = 0;                     // guarded by mu_
-  std::unordered_map<std::string, std::shared_ptr<InFlight>> in_flight_by_message_;  // mu_
-  Status failed_;                                                                   // mu_
-  // The rows the fold wrote for the append being built; only the decision thread uses them.
-  std::vector<std::pair<std::string, std::string>> pending_puts_;
-  std::vector<std::pair<std::string, std::uint64_t>> pending_versions_;
+  std::unordered_map<std::string, std::shared_ptr<InFlight>> in_flight_by_key_;  // mu_
+  Status failed_;                                                               // mu_
+  // The changes the fold staged for the append being built (decision thread; under mu_).
+  std::map<std::string, std::pair<std::optional<std::string>, std::uint64_t>> pending_;
 };
 
-void Service::Impl::Submit(const InboundMessage& m, Done done) {
-  auto flight = std::make_shared<InFlight>();
+bool Service::Impl::AnsweredAsDuplicate(const std::string& key, Done& done) {
   {
     std::lock_guard lk(mu_);
-    if (!failed_.ok()) {
-      CommandResult r;
-      r.status = Status::Unavailable("the service stopped after a failed append: " +
-                                     failed_.ToString());
-      done(std::move(r));
-      return;
-    }
-    if (auto it = in_flight_by_message_.find(m.message_id); it != in_flight_by_message_.end()) {
+    if (auto it = in_flight_by_key_.find(key); it != in_flight_by_key_.end()) {
       it->second->duplicates.push_back(std::move(done));
-      return;
+      return true;
     }
   }
-  const std::string idempotency_key = MessageIdempotencyKey(m.message_id);
-  auto prior = ledger_.FindIdempotent(idempotency_key);
-  if (!prior.ok() || prior->has_value()) {
-    CommandResult r = prior.ok() ? Reconstruct(**prior) : CommandResult{prior.status(), {}, {}, {}};
-    done(std::move(r));
-    return;
+  auto prior = ledger_.FindIdempotent(key);
+  if (!prior.ok()) {
+    Refuse(prior.status(), done);
+    return true;
   }
-  const domain::OfficeConfig* office = offices_.FindById(m.office);
-  auto decision = DecideMessage(office, m, *this, options_.code_key);
-  Status s = decision.ok() ? Status::Ok() : decision.status();
-  if (s.ok() && office != nullptr) s = RecordConfiguration(*office, &*decision);
-  if (!s.ok()) {
-    done(CommandResult{s, false, {}, {}});
+  if (!prior->has_value()) return false;
+  done(Reconstruct(**prior));
+  return true;
+}
+
+// Prepends "office configuration applied" when the rules in force differ from the last ones
+// recorded, so every decision can be explained by the rules recorded before it.
+Status Service::Impl::RecordConfiguration(const domain::OfficeConfig& office, Decision* d) {
+  const auto& applied = configs_.at(office.id);
+  auto row = projections::ReadRow<projections::ConfigRow>(*this,
+                                                          projections::ConfigRowKey(office.id));
+  if (!row.ok()) return row.status();
+  if (row->has_value() && (*row)->digest == applied.config_digest) return Status::Ok();
+  d->events.insert(d->events.begin(), applied);
+  return Status::Ok();
+}
+
+CommandResult Service::Impl::Reconstruct(const store::AppendResult& prior) {
+  CommandResult r;
+  r.duplicate = true;
+  for (std::uint64_t seq = prior.first_seq; seq <= prior.last_seq(); ++seq) {
+    auto e = ledger_.Get(seq);
+    if (!e.ok()) {
+      r.status = e.status();
+      return r;
+    }
+    r.events.push_back({seq, e->type});
+    auto decoded = events::DecodeEvent(e->type, e->payload);
+    if (decoded.ok()) FillFromEvent(*decoded, &r.outcome);
+  }
+  return r;
+}
+
+void Service::Impl::Append(Decision decision, const Envelope& envelope, Done done) {
+  if (decision.events.empty()) {  // e.g. a sweep that found nothing to expire
+    done(CommandResult{Status::Ok(), false, {}, std::move(decision.outcome)});
     return;
   }
   store::AppendRequest request;
-  request.recorded_at_us = m.at.micros_since_epoch;
-  request.cause = {m.message_id, ""};
-  request.idempotency_key = idempotency_key;
+  request.recorded_at_us = envelope.at_us;
+  request.cause = {envelope.cause_id, envelope.actor};
+  request.idempotency_key = envelope.idempotency_key;
   request.state_checkpoint_key = std::string(projections::kCheckpointKey);
   std::vector<std::string> types;
-  for (const auto& e : decision->events) {
+  {
+    std::lock_guard lk(mu_);
+    pending_.clear();
+  }
+  const projections::FoldContext fold_context{envelope.actor, envelope.at_us};
+  for (const auto& e : decision.events) {
     request.events.push_back(events::ToNewEvent(e));
     types.push_back(request.events.back().type);
-  }
-  pending_puts_.clear();
-  pending_versions_.clear();
-  for (const auto& e : decision->events) {
-    if (Status folded = projections::FoldEvent(e, *this); !folded.ok()) {
+    if (Status folded = projections::FoldEvent(e, fold_context, *this); !folded.ok()) {
       // The decision made an event the fold cannot read: a programming error, caught before
-      // anything is appended. Rows already put in the overlay are dropped with the service.
+      // anything is appended. The overlay now holds rows never written: stop the service.
       std::lock_guard lk(mu_);
       failed_ = folded;
-      done(CommandResult{folded, false, {}, {}});
+      Refuse(folded, done);
       return;
     }
   }
-  request.state_puts = std::move(pending_puts_);
-  std::vector<std::pair<std::string, std::uint64_t>> versions = std::move(pending_versions_);
+  std::vector<std::pair<std::string, std::uint64_t>> versions;
+  auto flight = std::make_shared<InFlight>();
   {
     std::lock_guard lk(mu_);
+    for (auto& [key, change] : pending_) {
+      versions.emplace_back(key, change.second);
+      if (change.first) request.state_puts.emplace_back(key, std::move(*change.first));
+      else request.state_deletes.push_back(key);
+    }
+    pending_.clear();
     ++in_flight_;
-    in_flight_by_message_.emplace(m.message_id, flight);
+    if (!envelope.idempotency_key.empty()) in_flight_by_key_[envelope.idempotency_key] = flight;
   }
   ledger_.AppendAsync(
       std::move(request),
-      [this, flight, id = m.message_id, versions = std::move(versions), types = std::move(types),
-       outcome = std::move(decision->outcome), done = std::move(done)](
-          Result<store::AppendResult> appended) mutable {
+      [this, flight, key = envelope.idempotency_key, versions = std::move(versions),
+       types = std::move(types), outcome = std::move(decision.outcome),
+       done = std::move(done)](Result<store::AppendResult> appended) mutable {
         CommandResult result;
         if (appended.ok()) {
           for (std::size_t i = 0; i < types.size(); ++i) {
@@ -246,8 +257,143 @@ void Service::Impl::Submit(const InboundMessage& m, Done done) {
         } else {
           result.status = appended.status();
         }
-        Finish(flight, id, versions, std::move(result), done);
+        Finish(flight, key, versions, std::move(result), done);
       });
+}
+
+void Service::Impl::Finish(const std::shared_ptr<InFlight>& flight, const std::string& key,
+                           const std::vector<std::pair<std::string, std::uint64_t>>& versions,
+                           CommandResult result, const Done& done) {
+  std::vector<Done> duplicates;
+  {
+    std::lock_guard lk(mu_);
+    if (!result.status.ok() && failed_.ok()) failed_ = result.status;
+    // The rows are in the ledger now; drop them from the overlay unless a later decision has
+    // changed them again.
+    for (const auto& [row_key, version] : versions) {
+      auto it = overlay_.find(row_key);
+      if (it != overlay_.end() && it->second.version == version) overlay_.erase(it);
+    }
+    if (!key.empty()) in_flight_by_key_.erase(key);
+    duplicates.swap(flight->duplicates);
+  }
+  for (auto& d : duplicates) {
+    CommandResult copy = result;
+    copy.duplicate = true;
+    d(std::move(copy));
+  }
+  done(std::move(result));
+  std::lock_guard lk(mu_);
+  --in_flight_;
+  cv_.notify_all();
+}
+
+void Service::Impl::SubmitMessage(const InboundMessage& m, Done done) {
+  const std::string key = MessageIdempotencyKey(m.message_id);
+  if (AnsweredAsDuplicate(key, done)) return;
+  const domain::OfficeConfig* office = offices_.FindById(m.office);
+  auto decision = DecideMessage(office, m, *this, options_.code_key);
+  Status s = decision.ok() ? Status::Ok() : decision.status();
+  if (s.ok() && office != nullptr) s = RecordConfiguration(*office, &*decision);
+  if (!s.ok()) return Refuse(s, done);
+  Append(std::move(decision).value(), {m.at.micros_since_epoch, m.message_id, "", key},
+         std::move(done));
+}
+
+template <class C, class DecideFn>
+void Service::Impl::SubmitCounter(const C& c, const char* type, DecideFn decide, Done done) {
+  const std::string key = c.ctx.request_id.empty() ? "" : RequestIdempotencyKey(c.ctx.request_id);
+  if (!key.empty() && AnsweredAsDuplicate(key, done)) return;
+  const domain::OfficeConfig* office = offices_.FindById(c.ctx.office);
+  if (office == nullptr) {
+    return Refuse(Status::InvalidArgument("field \"office\": no office \"" + c.ctx.office + "\""),
+                  done);
+  }
+  Result<Decision> decision = decide(*office);
+  if (!decision.ok()) return Refuse(decision.status(), done);
+  if (Status s = RecordConfiguration(*office, &*decision); !s.ok()) return Refuse(s, done);
+  // Without a request id the cause is the command itself: its type, office and time.
+  const std::string cause = c.ctx.request_id.empty()
+                                ? std::string(type) + "@" + c.ctx.office + "@" +
+                                      domain::FormatRfc3339(c.ctx.at, office->time_zone)
+                                : c.ctx.request_id;
+  Append(std::move(decision).value(), {c.ctx.at.micros_since_epoch, cause, c.ctx.officer, key},
+         std::move(done));
+}
+
+void Service::Impl::SubmitTick(const ClockTickCommand& tick, Done done) {
+  // The sweep reads the deadline rows from the ledger, so everything decided before it must be
+  // there first. Ticks are rare (one a minute), so the wait costs nothing.
+  Drain();
+  const std::string end = projections::DeadlineRowKey(tick.at.micros_since_epoch, "");
+  std::vector<std::string> codes;
+  Status scan = ledger_.ScanState(projections::kDeadlinePrefix, end,
+                                  [&codes](std::string_view, std::string_view code) {
+                                    codes.emplace_back(code);
+                                    return true;
+                                  });
+  if (!scan.ok()) return Refuse(scan, done);
+  const std::string cause = "clock.tick@" + domain::FormatRfc3339(tick.at, 0);
+  Outcome total;
+  total.kind = Outcome::Kind::kExpired;
+  CommandResult merged;
+  for (std::size_t i = 0; i < codes.size() || i == 0; i += kExpiriesPerAppendMax) {
+    std::vector<std::string> chunk(
+        codes.begin() + static_cast<std::ptrdiff_t>(std::min(i, codes.size())),
+        codes.begin() + static_cast<std::ptrdiff_t>(std::min(i + kExpiriesPerAppendMax, codes.size())));
+    auto decision = DecideExpiries(offices_, tick, chunk, *this);
+    if (!decision.ok()) return Refuse(decision.status(), done);
+    total.expired += decision->outcome.expired;
+    // Each chunk is its own append; the sweep's result lists them all once the last is durable.
+    Append(std::move(decision).value(), {tick.at.micros_since_epoch, cause, "clock", ""},
+           [&merged](CommandResult r) {
+             if (!r.status.ok()) merged.status = r.status;
+             merged.events.insert(merged.events.end(), r.events.begin(), r.events.end());
+           });
+    Drain();
+    if (codes.size() <= i + kExpiriesPerAppendMax) break;
+  }
+  merged.outcome = total;
+  done(std::move(merged));
+}
+
+void Service::Impl::Submit(const Command& command, Done done) {
+  {
+    std::lock_guard lk(mu_);
+    if (!failed_.ok()) {
+      return Refuse(Status::Unavailable("the service stopped after a failed append: " +
+                                        failed_.ToString()),
+                    done);
+    }
+  }
+  std::visit(
+      [&](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, InboundMessage>) {
+          SubmitMessage(c, std::move(done));
+        } else if constexpr (std::is_same_v<T, ClockTickCommand>) {
+          SubmitTick(c, std::move(done));
+        } else if constexpr (std::is_same_v<T, ArrivalCommand>) {
+          SubmitCounter(c, "counter.arrival",
+                        [&](const domain::OfficeConfig& o) { return DecideArrival(o, c, *this); },
+                        std::move(done));
+        } else if constexpr (std::is_same_v<T, IdentityCheckCommand>) {
+          SubmitCounter(
+              c, "counter.identity_check",
+              [&](const domain::OfficeConfig& o) { return DecideIdentityCheck(o, c, *this); },
+              std::move(done));
+        } else if constexpr (std::is_same_v<T, DocumentsCommand>) {
+          SubmitCounter(c, c.returned ? "counter.documents_returned" : "counter.documents_submitted",
+                        [&](const domain::OfficeConfig& o) { return DecideDocuments(o, c, *this); },
+                        std::move(done));
+        } else {
+          SubmitCounter(
+              c, "office.application_progress",
+              [&](const domain::OfficeConfig& o) { return DecideApplicationProgress(o, c); },
+              std::move(done));
+        }
+      },
+      command);
 }
 
 Service::Service(store::Ledger& ledger, domain::OfficeDirectory offices, Options options)
@@ -255,9 +401,7 @@ Service::Service(store::Ledger& ledger, domain::OfficeDirectory offices, Options
 
 Service::~Service() { impl_->Drain(); }
 
-void Service::Submit(const Command& command, Done done) {
-  std::visit([&](const auto& c) { impl_->Submit(c, std::move(done)); }, command);
-}
+void Service::Submit(const Command& command, Done done) { impl_->Submit(command, std::move(done)); }
 
 void Service::Drain() { impl_->Drain(); }
 

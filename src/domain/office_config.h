@@ -42,8 +42,9 @@ inline constexpr std::size_t kRequirementsMax = 50;
 inline constexpr std::size_t kReplyTemplateBytesMax = 2000;
 
 // Reply texts every office must have (directly or through "defaults"), under "replies".
-inline constexpr std::array<std::string_view, 7> kReplyKeys = {
+inline constexpr std::array<std::string_view, 8> kReplyKeys = {
     "issued",             // a booking code was issued
+    "forfeited",          // the applicant came late: the code is void (rule 4)
     "help",               // #help, chat, anything that is not a command or a registration
     "requirements",       // #syarat
     "payment",            // #bayar

@@ -81,6 +81,10 @@ struct AppendRequest {
   // unlike the ledger's own column families, holds views that can be rebuilt from the events at
   // any time, so a row may be replaced by a newer one. Not written for a duplicate or a conflict.
   std::vector<std::pair<std::string, std::string>> state_puts;
+  // Derived-state rows to remove in the same batch (after the puts): a view's row that no longer
+  // applies, e.g. the check-in deadline of a booking that was used. Never touches the ledger's
+  // own column families.
+  std::vector<std::string> state_deletes;
   // If non-empty, the store also writes the sequence number of the request's last event (8 bytes,
   // big-endian) under this key in the `state` column family, in the same batch: the checkpoint of
   // the projection whose rows are in state_puts.
@@ -244,6 +248,12 @@ class Ledger {
   // by appends not yet acknowledged, so that the one decision thread that writes them can read its
   // own writes.
   virtual Result<std::optional<std::string>> GetState(std::string_view key) const = 0;
+
+  // Calls `fn` for each derived-state row with from <= key < to (to empty: no upper bound), in key
+  // order, until it returns false. Like GetState, it sees rows of appends not yet acknowledged.
+  virtual Status ScanState(std::string_view from, std::string_view to,
+                           const std::function<bool(std::string_view key, std::string_view value)>&
+                               fn) const = 0;
 
   // Walks the whole chain, every index entry and every idempotency entry. A ledger that fails gets
   // ok=false in the report, not an error Status; an error Status means verify itself could not run.

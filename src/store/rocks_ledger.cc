@@ -250,7 +250,7 @@ void RocksLedger::AppendAsync(AppendRequest request, AppendCallback done) {
       return;
     }
   }
-  if (request.state_puts.size() > kStatePutsMax) {
+  if (request.state_puts.size() + request.state_deletes.size() > kStatePutsMax) {
     done(Status::InvalidArgument("too many derived-state rows in one append"));
     return;
   }
@@ -261,6 +261,12 @@ void RocksLedger::AppendAsync(AppendRequest request, AppendCallback done) {
   for (const auto& [k, v] : request.state_puts) {
     if (k.empty() || k.size() > kIndexKeyBytesMax || v.size() > kStateValueBytesMax) {
       done(Status::InvalidArgument("a derived-state row's key is empty or a row is too large"));
+      return;
+    }
+  }
+  for (const auto& k : request.state_deletes) {
+    if (k.empty() || k.size() > kIndexKeyBytesMax) {
+      done(Status::InvalidArgument("a derived-state key to delete is empty or too long"));
       return;
     }
   }
@@ -438,6 +444,22 @@ Result<std::optional<std::string>> RocksLedger::GetState(std::string_view key) c
   return std::optional<std::string>(std::move(value));
 }
 
+Status RocksLedger::ScanState(
+    std::string_view from, std::string_view to,
+    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper(to.data(), to.size());
+  if (!to.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, state_));
+  for (it->Seek(AsSlice(from)); it->Valid(); it->Next()) {
+    if (!fn({it->key().data(), it->key().size()}, {it->value().data(), it->value().size()})) {
+      return Status::Ok();
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "scanning derived state");
+  return Status::Ok();
+}
+
 void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
   Status failed;
   {
@@ -521,6 +543,7 @@ void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
       }
     }
     for (const auto& [k, v] : req.state_puts) batch.Put(state_, k, v);
+    for (const auto& k : req.state_deletes) batch.Delete(state_, k);
     if (!req.state_checkpoint_key.empty()) {
       batch.Put(state_, req.state_checkpoint_key, record::EventKey(head.seq));
     }

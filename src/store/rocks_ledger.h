@@ -40,6 +40,9 @@ class RocksLedger final : public Ledger {
   Result<std::uint64_t> StreamVersion(std::string_view key) const override;
   Result<std::optional<AppendResult>> FindIdempotent(std::string_view key) const override;
   Result<std::optional<std::string>> GetState(std::string_view key) const override;
+  Status ScanState(std::string_view from, std::string_view to,
+                   const std::function<bool(std::string_view, std::string_view)>& fn)
+      const override;
   Result<VerifyReport> Verify(const VerifyOptions& options) const override;
   void Close() override;
 

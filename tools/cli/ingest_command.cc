@@ -47,17 +47,14 @@ json::object ResultJson(std::uint64_t line, std::string_view type, const app::Co
   o["events"] = std::move(events);
   const app::Outcome& out = r.outcome;
   o["outcome"] = app::OutcomeKindName(out.kind);
-  if (!out.booking_code.empty()) {
-    o["booking_code"] = out.booking_code;
-    o["queue_number"] = out.queue_number;
-    o["date"] = out.date;
-    o["session"] = out.session;
-    o["arrive_by"] = out.arrive_by;
-  }
-  if (!out.reason.empty()) {
-    o["reason"] = out.reason;
-    o["detail"] = out.detail;
-  }
+  if (!out.booking_code.empty()) o["booking_code"] = out.booking_code;
+  if (out.queue_number != 0) o["queue_number"] = out.queue_number;
+  if (!out.date.empty()) o["date"] = out.date;
+  if (!out.session.empty()) o["session"] = out.session;
+  if (!out.arrive_by.empty()) o["arrive_by"] = out.arrive_by;
+  if (out.kind == app::Outcome::Kind::kExpired) o["expired"] = out.expired;
+  if (!out.reason.empty()) o["reason"] = out.reason;
+  if (!out.detail.empty()) o["detail"] = out.detail;
   if (!out.next_available_date.empty()) o["next_available_date"] = out.next_available_date;
   if (!out.information.empty()) o["information"] = out.information;
   if (!out.reply.empty()) o["reply"] = out.reply;

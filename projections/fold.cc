@@ -1,0 +1,210 @@
+#include "projections/fold.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "domain/civil_time.h"
+#include "events/event_types.h"
+#include "events/keys.h"
+
+namespace antrean::projections {
+namespace {
+
+template <class Row>
+Result<Row> Load(StateRows& rows, const std::string& key) {
+  auto row = ReadRow<Row>(rows, key);
+  if (!row.ok()) return row.status();
+  return row->value_or(Row{});
+}
+
+std::string Utc(std::int64_t at_us) { return domain::FormatRfc3339(domain::Instant{at_us}, 0); }
+
+// Clears the person's pointer to `code` once the booking is used up, so that they may book again.
+Status ReleasePerson(StateRows& rows, const BookingRow& b) {
+  auto person = Load<PersonRow>(rows, PersonRowKey(b.person));
+  if (!person.ok()) return person.status();
+  if (person->active_code == b.code) rows.Write(PersonRowKey(b.person), Encode(PersonRow{}));
+  return Status::Ok();
+}
+
+// The board counter a transition to `status` raises.
+std::uint32_t* Counter(SessionCounts& c, std::string_view status) {
+  if (status == "arrived") return &c.arrived;
+  if (status == "forfeited") return &c.forfeited;
+  if (status == "expired") return &c.expired;
+  if (status == "completed") return &c.completed;
+  if (status == "returned") return &c.returned;
+  return nullptr;
+}
+
+// Moves a booking to `status`, counts it on its day's board, and (`release`) frees its person.
+Status SetStatus(StateRows& rows, const std::string& code, const char* status, bool release) {
+  auto b = Load<BookingRow>(rows, BookingRowKey(code));
+  if (!b.ok()) return b.status();
+  if (b->code.empty()) return Status::Ok();  // a code never issued: nothing to change
+  if (b->status == "issued") {
+    rows.Erase(DeadlineRowKey(b->arrive_by_us, code));  // no longer waited for by the sweep
+  }
+  b->status = status;
+  rows.Write(BookingRowKey(code), Encode(*b));
+  auto day = Load<DayRow>(rows, DayRowKey(b->office, b->date));
+  if (!day.ok()) return day.status();
+  if (std::uint32_t* n = Counter(day->sessions[b->session], status)) ++*n;
+  rows.Write(DayRowKey(b->office, b->date), Encode(*day));
+  return release ? ReleasePerson(rows, *b) : Status::Ok();
+}
+
+Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
+  auto by = domain::ParseRfc3339(e.arrive_by);
+  if (!by.ok()) {
+    return Status::InvalidArgument("booking_code_issued: arrive_by: " + by.status().message());
+  }
+  auto day = Load<DayRow>(rows, DayRowKey(e.office, e.date));
+  if (!day.ok()) return day.status();
+  day->issued = std::max(day->issued, e.queue_number);
+  day->sessions[e.session].issued += 1;
+  rows.Write(DayRowKey(e.office, e.date), Encode(*day));
+
+  BookingRow b{e.code,     e.office, e.date,       e.session, e.queue_number,
+               e.phone,    events::PersonRef(e.name, e.birth_date), e.name, e.birth_date,
+               e.relation, "issued", e.arrive_by,  by->micros_since_epoch, e.message_id};
+  rows.Write(BookingRowKey(e.code), Encode(b));
+  rows.Write(PersonRowKey(b.person), Encode(PersonRow{e.code}));
+  rows.Write(DeadlineRowKey(b.arrive_by_us, e.code), e.code);
+  if (e.relation == "owner") {
+    auto phone = Load<PhoneRow>(rows, PhoneRowKey(e.phone));
+    if (!phone.ok()) return phone.status();
+    if (phone->owner.empty()) {
+      phone->owner = b.person;
+      rows.Write(PhoneRowKey(e.phone), Encode(*phone));
+    }
+  }
+  return Status::Ok();
+}
+
+Status FoldBlacklisted(const events::PhoneBlacklisted& e, const FoldContext& ctx, StateRows& rows) {
+  auto phone = Load<PhoneRow>(rows, PhoneRowKey(e.phone));
+  if (!phone.ok()) return phone.status();
+  phone->blacklisted = true;
+  rows.Write(PhoneRowKey(e.phone), Encode(*phone));
+  BlacklistRow b;
+  b.in_force = true;
+  b.reason = e.reason;
+  b.evidence = e.evidence;
+  b.automatic = e.automatic;
+  b.rule = e.rule.value_or("");
+  b.decided_by = e.automatic && ctx.actor.empty() ? "rule:" + b.rule : std::string(ctx.actor);
+  b.decided_at = Utc(ctx.at_us);
+  rows.Write(BlacklistRowKey(e.phone), Encode(b));
+  return Status::Ok();
+}
+
+Status FoldUnblacklisted(const events::PhoneUnblacklisted& e, const FoldContext& ctx,
+                         StateRows& rows) {
+  auto phone = Load<PhoneRow>(rows, PhoneRowKey(e.phone));
+  if (!phone.ok()) return phone.status();
+  phone->blacklisted = false;
+  rows.Write(PhoneRowKey(e.phone), Encode(*phone));
+  auto b = Load<BlacklistRow>(rows, BlacklistRowKey(e.phone));
+  if (!b.ok()) return b.status();
+  b->in_force = false;
+  b->lifted_by = std::string(ctx.actor);
+  b->lifted_reason = e.reason;
+  rows.Write(BlacklistRowKey(e.phone), Encode(*b));
+  return Status::Ok();
+}
+
+Status FoldFlagged(const events::PhoneFlagged& e, const FoldContext& ctx, StateRows& rows) {
+  FlagRow f{e.flag_id, e.phone,  e.rule,        e.score, e.evidence, e.persons,
+            e.phones,  e.detail, Utc(ctx.at_us), true,   {},         {}};
+  rows.Write(FlagRowKey(e.flag_id), Encode(f));
+  return Status::Ok();
+}
+
+Status FoldCleared(const events::FlagCleared& e, const FoldContext& ctx, StateRows& rows) {
+  auto f = Load<FlagRow>(rows, FlagRowKey(e.flag_id));
+  if (!f.ok()) return f.status();
+  if (f->flag_id.empty()) return Status::Ok();  // clearing a flag never raised: nothing to change
+  f->in_force = false;
+  f->cleared_by = std::string(ctx.actor);
+  f->cleared_reason = e.reason;
+  rows.Write(FlagRowKey(e.flag_id), Encode(*f));
+  return Status::Ok();
+}
+
+Status FoldConfiguration(const events::OfficeConfigurationApplied& e, StateRows& rows) {
+  ConfigRow row;
+  row.digest = e.config_digest;
+  // The capacities as configured; the configuration is office_config's canonical JSON.
+  if (const auto* sessions = e.config.if_contains("sessions"); sessions && sessions->is_array()) {
+    for (const auto& s : sessions->as_array()) {
+      if (!s.is_object()) continue;
+      const auto* start = s.as_object().if_contains("start");
+      const auto* capacity = s.as_object().if_contains("capacity");
+      if (start && start->is_string() && capacity && capacity->is_int64()) {
+        row.capacity[std::string(start->as_string())] =
+            static_cast<std::uint32_t>(capacity->as_int64());
+      }
+    }
+  }
+  if (const auto* q = e.config.if_contains("daily_quota"); q && q->is_int64()) {
+    row.daily_quota = static_cast<std::uint32_t>(q->as_int64());
+  }
+  rows.Write(ConfigRowKey(e.office), Encode(row));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status FoldEvent(const events::Event& event, const FoldContext& ctx, StateRows& rows) {
+  return std::visit(
+      [&](const auto& e) -> Status {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, events::BookingCodeIssued>) {
+          return FoldIssued(e, rows);
+        } else if constexpr (std::is_same_v<T, events::ApplicantArrived>) {
+          return SetStatus(rows, e.code, "arrived", false);
+        } else if constexpr (std::is_same_v<T, events::BookingForfeited>) {
+          return SetStatus(rows, e.code, "forfeited", true);
+        } else if constexpr (std::is_same_v<T, events::BookingExpired>) {
+          return SetStatus(rows, e.code, "expired", true);
+        } else if constexpr (std::is_same_v<T, events::DocumentsSubmitted>) {
+          return SetStatus(rows, e.code, "completed", true);
+        } else if constexpr (std::is_same_v<T, events::DocumentsReturned>) {
+          return SetStatus(rows, e.code, "returned", true);
+        } else if constexpr (std::is_same_v<T, events::PhoneBlacklisted>) {
+          return FoldBlacklisted(e, ctx, rows);
+        } else if constexpr (std::is_same_v<T, events::PhoneUnblacklisted>) {
+          return FoldUnblacklisted(e, ctx, rows);
+        } else if constexpr (std::is_same_v<T, events::PhoneFlagged>) {
+          return FoldFlagged(e, ctx, rows);
+        } else if constexpr (std::is_same_v<T, events::FlagCleared>) {
+          return FoldCleared(e, ctx, rows);
+        } else if constexpr (std::is_same_v<T, events::ApplicationProgressRecorded>) {
+          rows.Write(ApplicationRowKey(e.application_number),
+                     Encode(ApplicationRow{e.office, e.stage}));
+          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, events::OfficeConfigurationApplied>) {
+          return FoldConfiguration(e, rows);
+        } else {
+          return Status::Ok();  // no row depends on it
+        }
+      },
+      event);
+}
+
+bool FoldReads(std::string_view type) {
+  static constexpr std::string_view kRead[] = {
+      events::BookingCodeIssued::kType,  events::ApplicantArrived::kType,
+      events::BookingForfeited::kType,   events::BookingExpired::kType,
+      events::DocumentsSubmitted::kType, events::DocumentsReturned::kType,
+      events::PhoneBlacklisted::kType,   events::PhoneUnblacklisted::kType,
+      events::PhoneFlagged::kType,       events::FlagCleared::kType,
+      events::ApplicationProgressRecorded::kType, events::OfficeConfigurationApplied::kType};
+  for (auto t : kRead) {
+    if (t == type) return true;
+  }
+  return false;
+}
+
+}  // namespace antrean::projections
