@@ -22,18 +22,18 @@
 // the next day); each (office, arrival day) gets a demand of 72..98% of its capacity (Mondays
 // 1.2 times that), so most registrations are issued and some meet a full day. Within a day most
 // messages come in the morning rush, minutes after 07:00 WIB. Besides the registrations (about 87%
-// of commands): ~5% WhatsApp retries of a registration (same message_id), ~3% the same phone sending
-// the same registration again, ~3% typos (31 February, a 32nd day, a digit in the name) each sent
-// before the corrected message, ~2% "#syarat". Every person and phone is unique; names are built
-// from syllables (no digits). The generator keeps only one registration day in memory.
+// of commands): ~5% WhatsApp retries of a registration (same message_id), ~3% the same phone
+// sending the same registration again, ~3% typos (31 February, a 32nd day, a digit in the name)
+// each sent before the corrected message, ~2% "#syarat". Every person and phone is unique; names
+// are built from syllables (no digits). The generator keeps only one registration day in memory.
 #include <benchmark/benchmark.h>
-#include <boost/json.hpp>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <array>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -64,14 +64,15 @@ namespace json = boost::json;
 using namespace antrean;
 using Clock = std::chrono::steady_clock;
 
-// ---- Options -------------------------------------------------------------------------------------
+// ---- Options
+// -------------------------------------------------------------------------------------
 struct BenchOptions {
   std::uint64_t commands = 1'000'000;
   int offices = 100;
   std::string dir = "var/bench";
   std::string config = "config/offices.json";
   std::uint64_t seed = 20170801;
-  bool keep = false;  // keep the ledgers and the RocksDB directory after the run
+  bool keep = false;         // keep the ledgers and the RocksDB directory after the run
   bool ingest_only = false;  // skip (b) and (c): for profiling the ingest alone
 };
 
@@ -88,7 +89,8 @@ constexpr std::size_t kRocksBatchEvents = 1000;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// ---- Memory --------------------------------------------------------------------------------------
+// ---- Memory
+// --------------------------------------------------------------------------------------
 struct Memory {
   std::uint64_t hwm_kib = 0;  // VmHWM: peak resident set so far
   std::uint64_t rss_kib = 0;  // VmRSS: resident now
@@ -124,7 +126,8 @@ std::string Fresh(const BenchOptions& o, const std::string& name) {
   return p.string();
 }
 
-// ---- Deterministic randomness --------------------------------------------------------------------
+// ---- Deterministic randomness
+// --------------------------------------------------------------------
 std::uint64_t SplitMix(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -144,9 +147,10 @@ class Rng {
   std::uint64_t s_;
 };
 
-// ---- The office file -----------------------------------------------------------------------------
-// `count` clones of config's "bogor" office, with the defaults minus national holidays, so that
-// every Monday..Friday is open and the demand per day is predictable.
+// ---- The office file
+// ----------------------------------------------------------------------------- `count` clones of
+// config's "bogor" office, with the defaults minus national holidays, so that every Monday..Friday
+// is open and the demand per day is predictable.
 std::string GeneratedOfficeFile(const std::string& config_path, int count) {
   std::ifstream in(config_path);
   if (!in) Die("cannot read " + config_path + " (run from the repository root or pass --config)");
@@ -175,7 +179,8 @@ std::string GeneratedOfficeFile(const std::string& config_path, int count) {
     json::object o = bogor;
     o["id"] = id;
     o["name"] = name;
-    o["whatsapp_numbers"] = json::array{json::object{{"display", display}, {"phone_number_id", pnid}}};
+    o["whatsapp_numbers"] =
+        json::array{json::object{{"display", display}, {"phone_number_id", pnid}}};
     offices.push_back(std::move(o));
   }
   json::object file;
@@ -186,12 +191,13 @@ std::string GeneratedOfficeFile(const std::string& config_path, int count) {
   return json::serialize(file);
 }
 
-// ---- The command generator -----------------------------------------------------------------------
+// ---- The command generator
+// -----------------------------------------------------------------------
 constexpr std::array<char, 16> kConsonants = {'b', 'c', 'd', 'g', 'h', 'j', 'k', 'l',
                                               'm', 'n', 'p', 'r', 's', 't', 'w', 'y'};
 constexpr std::array<char, 5> kVowels = {'a', 'i', 'u', 'e', 'o'};
-constexpr std::array<std::string_view, 8> kSurnameEnds = {"", "no", "to", "wati", "ni", "di",
-                                                          "yanti", "man"};
+constexpr std::array<std::string_view, 8> kSurnameEnds = {"",   "no", "to",    "wati",
+                                                          "ni", "di", "yanti", "man"};
 
 // Person i's name: two words of consonant-vowel syllables; the first four syllables spell i in
 // base 80, so names are unique (up to 80^4 persons) and hold no digit.
@@ -232,20 +238,21 @@ std::string Lower(std::string s) {
 
 std::string Ddmmyyyy(const domain::Date& d, char sep) {
   char buf[16];
-  if (sep == 0) std::snprintf(buf, sizeof buf, "%02d%02d%04d", d.d, d.m, d.y);
-  else std::snprintf(buf, sizeof buf, "%02d%c%02d%c%04d", d.d, sep, d.m, sep, d.y);
+  if (sep == 0)
+    std::snprintf(buf, sizeof buf, "%02d%02d%04d", d.d, d.m, d.y);
+  else
+    std::snprintf(buf, sizeof buf, "%02d%c%02d%c%04d", d.d, sep, d.m, sep, d.y);
   return buf;
 }
 
 enum class Kind : std::uint8_t { kRegistration, kRetry, kAgain, kTypo, kRequirements };
-constexpr std::array<std::string_view, 5> kKindNames = {"registration", "whatsapp retry",
-                                                        "same registration again", "typo",
-                                                        "#syarat"};
+constexpr std::array<std::string_view, 5> kKindNames = {
+    "registration", "whatsapp retry", "same registration again", "typo", "#syarat"};
 
 // One message of a registration day, before it becomes a JSON line.
 struct Pending {
   std::int64_t at_us = 0;
-  std::uint64_t order = 0;  // tie-break: generation order
+  std::uint64_t order = 0;    // tie-break: generation order
   std::uint64_t message = 0;  // message number: its id is derived from it
   std::uint64_t person = 0;
   int office = 0;
@@ -302,7 +309,7 @@ class Generator {
       Rng r(SplitMix(seed_mix_ ^ static_cast<std::uint64_t>(arrival_day) * 0x51ed27ULL));
       const bool monday = domain::DayOfWeek(date) == domain::Weekday::kMonday;
       static constexpr std::array<double, kLeadDaysMax> kLeadWeights = {0.35, 0.20, 0.15, 0.10,
-                                                                         0.08, 0.07, 0.05};
+                                                                        0.08, 0.07, 0.05};
       for (auto& split : per_office) {
         double share = 0.72 + 0.26 * r.Uniform();
         if (monday) share *= 1.2;
@@ -398,7 +405,8 @@ class Generator {
     std::string shown_name = style < 0.6 ? Upper(name) : style < 0.8 ? name : Lower(name);
     const char sep = rng_.Chance(0.1) ? '-' : 0;
     std::string text = "#" + shown_name + "#" + Ddmmyyyy(birth, sep) + "#" + Ddmmyyyy(arrival, sep);
-    if (rng_.Chance(0.05)) text = shown_name + " # " + Ddmmyyyy(birth, 0) + " # " + Ddmmyyyy(arrival, 0);
+    if (rng_.Chance(0.05))
+      text = shown_name + " # " + Ddmmyyyy(birth, 0) + " # " + Ddmmyyyy(arrival, 0);
 
     const std::int64_t at = SendTime(day);
     if (rng_.Chance(kRequirements)) {
@@ -448,8 +456,7 @@ class Generator {
     char id[40];
     std::snprintf(id, sizeof id, "wamid.HBgM%016llX",
                   static_cast<unsigned long long>(SplitMix(p.message ^ seed_mix_)));
-    const std::string at =
-        domain::FormatRfc3339(domain::Instant{p.at_us}, domain::TimeZone::kWIB);
+    const std::string at = domain::FormatRfc3339(domain::Instant{p.at_us}, domain::TimeZone::kWIB);
     const std::string name = PersonName(p.person);
     line->clear();
     *line += R"({"type":"whatsapp.message","at":")";
@@ -592,7 +599,8 @@ std::string OutcomeKey(const app::CommandResult& r) {
   return key;
 }
 
-// ---- (a) ingest ----------------------------------------------------------------------------------
+// ---- (a) ingest
+// ----------------------------------------------------------------------------------
 struct IngestFigures {
   std::uint64_t commands = 0;
   std::uint64_t events = 0;
@@ -660,15 +668,16 @@ IngestFigures RunIngest(const BenchOptions& o, const domain::OfficeDirectory& of
   return f;
 }
 
-// ---- (b) raw ledger appends ----------------------------------------------------------------------
+// ---- (b) raw ledger appends
+// ----------------------------------------------------------------------
 constexpr std::size_t kPayloadBytes = 200;  // + envelope and keys: ~300 bytes stored per event
 
 // As ledger_bench: an event of about 300 bytes shaped like a booking, three index keys.
 store::NewEvent SampleEvent(std::uint64_t n) {
   store::NewEvent e;
   e.type = "booking_code_issued.v1";
-  e.keys = {"code:K" + std::to_string(n), "phone:62812" + std::to_string(10'000'000 + n % 9'000'000),
-            "day:bogor|2026-03-04"};
+  e.keys = {"code:K" + std::to_string(n),
+            "phone:62812" + std::to_string(10'000'000 + n % 9'000'000), "day:bogor|2026-03-04"};
   std::string payload = "{\"code\":\"K" + std::to_string(n) + "\",\"office\":\"bogor\",\"note\":\"";
   payload.append(kPayloadBytes - payload.size() - 2, 'x');
   payload += "\"}";
@@ -725,7 +734,8 @@ RateFigures RunRawAppends(const BenchOptions& o, std::uint64_t events) {
   return f;
 }
 
-// ---- (c) plain RocksDB ---------------------------------------------------------------------------
+// ---- (c) plain RocksDB
+// ---------------------------------------------------------------------------
 RateFigures RunPlainRocks(const BenchOptions& o, std::uint64_t events) {
   RateFigures f;
   const std::string dir = Fresh(o, "ingest-rocks");
@@ -762,7 +772,8 @@ RateFigures RunPlainRocks(const BenchOptions& o, std::uint64_t events) {
   return f;
 }
 
-// ---- Report --------------------------------------------------------------------------------------
+// ---- Report
+// --------------------------------------------------------------------------------------
 double PerSecond(std::uint64_t n, double s) { return s > 0 ? static_cast<double>(n) / s : 0; }
 
 void Row(const char* what, double ours, double plain) {
@@ -781,13 +792,20 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) Die(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--commands") o.commands = std::stoull(value());
-    else if (a == "--offices") o.offices = std::stoi(value());
-    else if (a == "--dir") o.dir = value();
-    else if (a == "--config") o.config = value();
-    else if (a == "--seed") o.seed = std::stoull(value());
-    else if (a == "--keep") o.keep = true;
-    else if (a == "--ingest-only") o.ingest_only = true;
+    if (a == "--commands")
+      o.commands = std::stoull(value());
+    else if (a == "--offices")
+      o.offices = std::stoi(value());
+    else if (a == "--dir")
+      o.dir = value();
+    else if (a == "--config")
+      o.config = value();
+    else if (a == "--seed")
+      o.seed = std::stoull(value());
+    else if (a == "--keep")
+      o.keep = true;
+    else if (a == "--ingest-only")
+      o.ingest_only = true;
     else {
       std::fprintf(stderr,
                    "usage: ingest_bench [--commands N] [--offices N] [--dir DIR] [--config FILE] "
@@ -836,44 +854,48 @@ int main(int argc, char** argv) {
   const double raw_rate = PerSecond(raw.events, raw.seconds);
   const double plain_rate = PerSecond(plain.events, plain.seconds);
 
-  std::printf("%-40s %14s %14s %9s\n", "figure (per second)", "antrean", "plain RocksDB", "ratio");
-  Row("ingest: commands", cmd_rate, plain_rate);
-  Row("ingest: events appended", ev_rate, plain_rate);
-  Row("ledger AppendAsync: ~300 B events", raw_rate, plain_rate);
-  std::printf("(plain RocksDB: %llu values of ~%llu B, WriteBatch of %zu, sync=true)\n\n",
-              static_cast<unsigned long long>(plain.events),
-              static_cast<unsigned long long>(plain.events ? plain.bytes / plain.events : 0),
-              kRocksBatchEvents);
-
+  if (!o.ingest_only) {
+    std::printf("%-40s %14s %14s %9s\n", "figure (per second)", "antrean", "plain RocksDB",
+                "ratio");
+    Row("ingest: commands", cmd_rate, plain_rate);
+    Row("ingest: events appended", ev_rate, plain_rate);
+    Row("ledger AppendAsync: ~300 B events", raw_rate, plain_rate);
+    std::printf("(plain RocksDB: %llu values of ~%llu B, WriteBatch of %zu, sync=true)\n\n",
+                static_cast<unsigned long long>(plain.events),
+                static_cast<unsigned long long>(plain.events ? plain.bytes / plain.events : 0),
+                kRocksBatchEvents);
+  }
   std::printf("ingest: %llu commands in %.2f s = %.0f commands/s (target 100000: %s)\n",
               static_cast<unsigned long long>(in.commands), in.seconds, cmd_rate,
               cmd_rate >= 100'000 ? "met" : "NOT met");
   std::printf("  generator alone (JSON lines, no parse): %.2f s, %.1f%% of the ingest time\n",
               gen_seconds, in.seconds > 0 ? 100 * gen_seconds / in.seconds : 0);
-  std::printf("  events %llu (%.2f per command), %.0f events/s; synced writes %llu "
-              "(%.0f events each, %.0f us each, %.1f%% of the run in sync)\n",
-              static_cast<unsigned long long>(in.events),
-              in.commands ? static_cast<double>(in.events) / static_cast<double>(in.commands) : 0,
-              ev_rate, static_cast<unsigned long long>(in.groups),
-              in.groups ? static_cast<double>(in.events) / static_cast<double>(in.groups) : 0,
-              in.groups ? static_cast<double>(in.write_micros) / static_cast<double>(in.groups)
-                        : 0,
-              in.seconds > 0 ? static_cast<double>(in.write_micros) / 1e4 / in.seconds : 0);
-  std::printf("  ledger on disk after close: %.1f MiB (%.0f B per command); registration days %d\n",
-              static_cast<double>(in.disk_bytes) / (1 << 20),
-              in.commands ? static_cast<double>(in.disk_bytes) / static_cast<double>(in.commands)
-                          : 0,
-              in.days);
-  std::printf("raw ledger appends: %llu events in %.2f s = %.0f events/s; synced writes %llu "
-              "(%.0f events each, %.0f us each)\n",
-              static_cast<unsigned long long>(raw.events), raw.seconds, raw_rate,
-              static_cast<unsigned long long>(raw.groups),
-              raw.groups ? static_cast<double>(raw.events) / static_cast<double>(raw.groups) : 0,
-              raw.groups ? static_cast<double>(raw.write_micros) / static_cast<double>(raw.groups)
-                         : 0);
-  std::printf("plain RocksDB: %llu values in %.2f s = %.0f values/s\n\n",
-              static_cast<unsigned long long>(plain.events), plain.seconds, plain_rate);
-
+  std::printf(
+      "  events %llu (%.2f per command), %.0f events/s; synced writes %llu "
+      "(%.0f events each, %.0f us each, %.1f%% of the run in sync)\n",
+      static_cast<unsigned long long>(in.events),
+      in.commands ? static_cast<double>(in.events) / static_cast<double>(in.commands) : 0, ev_rate,
+      static_cast<unsigned long long>(in.groups),
+      in.groups ? static_cast<double>(in.events) / static_cast<double>(in.groups) : 0,
+      in.groups ? static_cast<double>(in.write_micros) / static_cast<double>(in.groups) : 0,
+      in.seconds > 0 ? static_cast<double>(in.write_micros) / 1e4 / in.seconds : 0);
+  std::printf(
+      "  ledger on disk after close: %.1f MiB (%.0f B per command); registration days %d\n",
+      static_cast<double>(in.disk_bytes) / (1 << 20),
+      in.commands ? static_cast<double>(in.disk_bytes) / static_cast<double>(in.commands) : 0,
+      in.days);
+  if (!o.ingest_only) {
+    std::printf(
+        "raw ledger appends: %llu events in %.2f s = %.0f events/s; synced writes %llu "
+        "(%.0f events each, %.0f us each)\n",
+        static_cast<unsigned long long>(raw.events), raw.seconds, raw_rate,
+        static_cast<unsigned long long>(raw.groups),
+        raw.groups ? static_cast<double>(raw.events) / static_cast<double>(raw.groups) : 0,
+        raw.groups ? static_cast<double>(raw.write_micros) / static_cast<double>(raw.groups) : 0);
+    std::printf("plain RocksDB: %llu values in %.2f s = %.0f values/s\n",
+                static_cast<unsigned long long>(plain.events), plain.seconds, plain_rate);
+  }
+  std::printf("\n");
   std::printf("generated commands by kind:\n");
   for (std::size_t k = 0; k < kKindNames.size(); ++k) {
     std::printf("  %-28s %9llu  %5.2f%%\n", std::string(kKindNames[k]).c_str(),

@@ -299,6 +299,27 @@ void Fields(V& v, DocumentsReturned& e) {
 }
 
 template <class V>
+void Fields(V& v, BookingCodeResent& e) {
+  v("message_id", e.message_id, kNonEmpty);
+  v("office", e.office, kNonEmpty);
+  v("phone", e.phone, kPhone);
+  v("code", e.code, kNonEmpty);
+  v("date", e.date, kDate);
+  v("session", e.session, kTime);
+  v("arrive_by", e.arrive_by, kInstant);
+  v("queue_number", e.queue_number);
+}
+
+template <class V>
+void Fields(V& v, InformationRequested& e) {
+  v("message_id", e.message_id, kNonEmpty);
+  v("office", e.office, kNonEmpty);
+  v("phone", e.phone, kPhone);
+  v("command", e.command, kNonEmpty);
+  v("argument", e.argument);
+}
+
+template <class V>
 void Fields(V& v, ApplicationProgressRecorded& e) {
   v("application_number", e.application_number, kApplicationNumber);
   v("office", e.office, kNonEmpty);
@@ -794,6 +815,8 @@ ANTREAN_EVENTS_CONVERSIONS(BookingExpired)
 ANTREAN_EVENTS_CONVERSIONS(DocumentsSubmitted)
 ANTREAN_EVENTS_CONVERSIONS(DocumentsReturned)
 ANTREAN_EVENTS_CONVERSIONS(ApplicationProgressRecorded)
+ANTREAN_EVENTS_CONVERSIONS(BookingCodeResent)
+ANTREAN_EVENTS_CONVERSIONS(InformationRequested)
 ANTREAN_EVENTS_CONVERSIONS(PhoneFlagged)
 ANTREAN_EVENTS_CONVERSIONS(FlagCleared)
 ANTREAN_EVENTS_CONVERSIONS(PhoneBlacklisted)
@@ -802,6 +825,6 @@ ANTREAN_EVENTS_CONVERSIONS(OfficeConfigurationApplied)
 #undef ANTREAN_EVENTS_CONVERSIONS
 
 // Every alternative of Event, plus Media, is instantiated above.
-static_assert(std::variant_size_v<Event> == 20, "a new event type needs its conversions above");
+static_assert(std::variant_size_v<Event> == 22, "a new event type needs its conversions above");
 
 }  // namespace antrean::events

@@ -17,7 +17,8 @@ using Event =
                  ReplyFailed, ReplyDeliveryStatus, ApplicantArrived, ArrivalRejected,
                  IdentityChecked, BookingForfeited, BookingExpired, DocumentsSubmitted,
                  DocumentsReturned, ApplicationProgressRecorded, PhoneFlagged, FlagCleared,
-                 PhoneBlacklisted, PhoneUnblacklisted, OfficeConfigurationApplied>;
+                 PhoneBlacklisted, PhoneUnblacklisted, OfficeConfigurationApplied,
+                 BookingCodeResent, InformationRequested>;
 
 namespace detail {
 template <std::size_t... I>

@@ -148,6 +148,32 @@ struct BookingCodeIssued {
   bool operator==(const BookingCodeIssued&) const = default;
 };
 
+// The same phone sent the same registration again: its existing code was sent again, and no
+// second booking was made. Evidence too: a phone that keeps re-sending is worth a look.
+struct BookingCodeResent {
+  static constexpr std::string_view kType = "booking_code_resent.v1";
+  std::string message_id;  // the repeated registration message
+  std::string office;
+  std::string phone;
+  std::string code;        // the existing booking's code, and its details as sent again:
+  std::string date;
+  std::string session;
+  std::string arrive_by;   // instant
+  std::uint32_t queue_number = 0;
+  bool operator==(const BookingCodeResent&) const = default;
+};
+
+// An information command was answered (SIGAP: #syarat, #bayar, #cek, an application number, help).
+struct InformationRequested {
+  static constexpr std::string_view kType = "information_requested.v1";
+  std::string message_id;
+  std::string office;
+  std::string phone;
+  std::string command;                  // help, requirements, payment, check_booking, application_status
+  std::optional<std::string> argument;  // the code asked about, or the application number
+  bool operator==(const InformationRequested&) const = default;
+};
+
 // ---- Outbound replies ---------------------------------------------------------------------------
 
 // A reply was decided and waits to be sent.

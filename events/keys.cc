@@ -189,6 +189,17 @@ void AddKeys(KeyList& k, const DocumentsReturned& e) {
   k.Add(DayKey(e.office, e.date));
 }
 
+void AddKeys(KeyList& k, const BookingCodeResent& e) {
+  k.Add(CodeKey(e.code));
+  k.Add(PhoneKey(e.phone));
+}
+
+void AddKeys(KeyList& k, const InformationRequested& e) {
+  k.Add(PhoneKey(e.phone));
+  if (e.argument && e.command == "check_booking") k.Add(CodeKey(*e.argument));
+  if (e.argument && e.command == "application_status") k.Add(ApplicationKey(*e.argument));
+}
+
 void AddKeys(KeyList& k, const ApplicationProgressRecorded& e) {
   k.Add(ApplicationKey(e.application_number));
 }

@@ -81,7 +81,8 @@ void Reject(Ctx& c, std::string_view reason, std::string detail, Values values =
   c.d.outcome.detail = detail;
   c.d.outcome.next_available_date = next_date;
   values.emplace_back("detail", std::move(detail));
-  values.emplace_back("next_date", next_date.empty() ? "tidak tersedia" : next_date);
+  auto next = domain::ParseDate(next_date);
+  values.emplace_back("next_date", next.ok() ? UserDate(*next) : "tidak tersedia");
   QueueReply(c, Render(c, c.office.RejectionReply(reason), std::move(values)));
 }
 
@@ -126,29 +127,37 @@ Date Horizon(const Ctx& c) {
   return h.ok() ? *h : c.now.date;
 }
 
+// The next date with room as YYYY-MM-DD (the event's form), or empty if none within the horizon.
 std::string NextDateText(Ctx& c, const Date& from) {
   auto next = NextDateWithRoom(c, from, Horizon(c));
-  if (next.ok() && next->has_value()) return UserDate(**next);
+  if (next.ok() && next->has_value()) return domain::FormatDate(**next);
   return "";
 }
 
 Values BookingValues(const BookingRow& b, std::string_view zone);
 
-void Issue(Ctx& c, const domain::Registration& reg, const std::string& relation, const Date& date,
-           std::size_t session) {
+Status Issue(Ctx& c, const domain::Registration& reg, const std::string& relation,
+             const Date& date, std::size_t session) {
   const std::string date_text = domain::FormatDate(date);
   auto day_read = ReadRow<DayRow>(c.state, DayRowKey(c.office.id, date_text));
-  const DayRow day = day_read.ok() ? day_read->value_or(DayRow{}) : DayRow{};
+  if (!day_read.ok()) return day_read.status();
+  const DayRow day = day_read->value_or(DayRow{});
 
   BookingRow b;
   b.office = c.office.id;
   b.date = date_text;
   b.session = domain::FormatTimeOfDay(c.office.sessions[session].start);
   b.queue_number = day.issued + 1;  // never reused: forfeits and expiries do not lower `issued`
-  for (std::uint32_t attempt = 0; attempt < kCodeAttemptsMax; ++attempt) {
+  bool free_code = false;
+  for (std::uint32_t attempt = 0; attempt < kCodeAttemptsMax && !free_code; ++attempt) {
     b.code = DeriveBookingCode(c.key, b.office, b.date, b.queue_number, attempt);
     auto taken = c.state.Read(BookingRowKey(b.code));
-    if (taken.ok() && !taken->has_value()) break;
+    if (!taken.ok()) return taken.status();
+    free_code = !taken->has_value();
+  }
+  if (!free_code) {
+    return Status::Corruption("no free booking code after " + std::to_string(kCodeAttemptsMax) +
+                              " attempts for " + b.office + " " + b.date);
   }
   const domain::Instant by = *ArriveBy(c.office, date, c.office.sessions[session].start);
   b.arrive_by = domain::FormatRfc3339(by, c.office.time_zone);
@@ -170,6 +179,7 @@ void Issue(Ctx& c, const domain::Registration& reg, const std::string& relation,
   o.arrive_by = b.arrive_by;
   QueueReply(c, Render(c, c.office.Reply("issued"),
                        BookingValues(b, domain::TimeZoneName(c.office.time_zone))));
+  return Status::Ok();
 }
 
 Values BookingValues(const BookingRow& b, std::string_view zone) {
@@ -184,6 +194,9 @@ Values BookingValues(const BookingRow& b, std::string_view zone) {
 }
 
 void Repeat(Ctx& c, const BookingRow& b) {
+  c.d.events.emplace_back(events::BookingCodeResent{c.msg.message_id, c.office.id, c.msg.from,
+                                                    b.code, b.date, b.session, b.arrive_by,
+                                                    b.queue_number});
   Outcome& o = c.d.outcome;
   o.kind = Outcome::Kind::kRepeated;
   o.booking_code = b.code;
@@ -307,8 +320,7 @@ Status Register(Ctx& c, const domain::Registration& reg) {
            {{"date", UserDate(*date)}}, parsed, next);
     return Status::Ok();
   }
-  Issue(c, reg, relation, *date, **session);
-  return Status::Ok();
+  return Issue(c, reg, relation, *date, **session);
 }
 
 std::string StatusText(std::string_view status) {
@@ -324,6 +336,14 @@ std::string StatusText(std::string_view status) {
 Status Inform(Ctx& c, const domain::InfoRequest& info) {
   c.d.outcome.kind = Outcome::Kind::kInformation;
   c.d.outcome.information = std::string(domain::InfoCommandName(info.command));
+  events::InformationRequested asked{c.msg.message_id, c.office.id, c.msg.from,
+                                     c.d.outcome.information, std::nullopt};
+  if (info.command == domain::InfoCommand::kCheckBooking) {
+    asked.argument = NormalizeBookingCode(info.argument);
+  } else if (info.command == domain::InfoCommand::kApplicationStatus) {
+    asked.argument = info.argument;
+  }
+  c.d.events.emplace_back(std::move(asked));
   switch (info.command) {
     case domain::InfoCommand::kHelp:
       QueueReply(c, Render(c, c.office.Reply("help"), {}));
@@ -410,9 +430,7 @@ Result<Decision> DecideMessage(const OfficeConfig* office, const InboundMessage&
   if (message.kind == "reaction") {
     c.d.outcome.kind = Outcome::Kind::kRecorded;  // an emoji on a reply is not a request
   } else if (!CarriesText(message.kind)) {
-    c.d.outcome.kind = Outcome::Kind::kInformation;
-    c.d.outcome.information = "help";
-    QueueReply(c, Render(c, office->Reply("help"), {}));
+    s = Inform(c, domain::InfoRequest{domain::InfoCommand::kHelp, {}});
   } else {
     auto parsed = domain::ParseMessage(message.text, office->message_format);
     if (auto* reg = std::get_if<domain::Registration>(&parsed)) {

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -13,6 +14,10 @@
 namespace antrean::app {
 
 namespace {
+
+// Rows the service keeps in memory: hot rows (days, offices) stay, and a decision's reads after
+// its own fold hit memory. About 300 bytes a row: tens of MiB at most.
+constexpr std::size_t kRowCacheMax = 100'000;
 
 // Expiries per append in one sweep; a sweep with more makes several appends.
 constexpr std::size_t kExpiriesPerAppendMax = 512;
@@ -42,7 +47,16 @@ void FillFromEvent(const events::Event& event, Outcome* o) {
           o->next_available_date = e.next_available_date.value_or("");
         } else if constexpr (std::is_same_v<T, events::ReplyQueued>) {
           o->reply = e.text;
-          if (o->kind == Outcome::Kind::kRecorded) o->kind = Outcome::Kind::kInformation;
+        } else if constexpr (std::is_same_v<T, events::BookingCodeResent>) {
+          o->kind = Outcome::Kind::kRepeated;
+          o->booking_code = e.code;
+          o->queue_number = e.queue_number;
+          o->date = e.date;
+          o->session = e.session;
+          o->arrive_by = e.arrive_by;
+        } else if constexpr (std::is_same_v<T, events::InformationRequested>) {
+          o->kind = Outcome::Kind::kInformation;
+          o->information = e.command;
         } else if constexpr (std::is_same_v<T, events::ApplicantArrived>) {
           o->kind = Outcome::Kind::kArrived;
           o->booking_code = e.code;
@@ -76,15 +90,21 @@ class Service::Impl final : public projections::StateRows {
     }
   }
 
-  // ---- StateRows: rows of appends still in flight first, then the ledger's state. ----------
+  // ---- StateRows: the row cache (which holds every row of appends in flight), then the ledger.
   Result<std::optional<std::string>> Read(std::string_view key) override {
+    std::string k(key);
     {
       std::lock_guard lk(mu_);
-      if (auto it = overlay_.find(std::string(key)); it != overlay_.end()) {
-        return it->second.value;
-      }
+      if (auto it = rows_.find(k); it != rows_.end()) return it->second.value;
     }
-    return ledger_.GetState(key);
+    auto stored = ledger_.GetState(key);
+    if (!stored.ok()) return stored;
+    std::lock_guard lk(mu_);
+    // Only this thread writes rows, so nothing can have staged the key meanwhile; cache what the
+    // ledger holds (absence too: most phones and persons are new, and are read twice).
+    auto [it, inserted] = rows_.try_emplace(std::move(k), Row{*stored, 0, false});
+    if (inserted) Remember(it->first);
+    return it->second.value;
   }
   // Called by the fold on the decision thread: the change joins the overlay at once (so the next
   // fold step and the next decision see it) and the append being built.
@@ -103,8 +123,9 @@ class Service::Impl final : public projections::StateRows {
     std::vector<Done> duplicates;  // the same idempotency key submitted again while in flight
   };
   struct Row {
-    std::optional<std::string> value;  // nullopt: erased
-    std::uint64_t version = 0;
+    std::optional<std::string> value;  // nullopt: absent or erased
+    std::uint64_t version = 0;         // of the staged change (0: read from the ledger)
+    bool pending = false;              // staged by an append not yet durable: must not be evicted
   };
   // Who and what an append is for: the envelope of its events.
   struct Envelope {
@@ -116,10 +137,24 @@ class Service::Impl final : public projections::StateRows {
 
   void Stage(std::string key, std::optional<std::string> value) {
     std::lock_guard lk(mu_);
-    Row& row = overlay_[key];
-    row.value = value;
-    row.version = ++version_;
+    auto [it, inserted] = rows_.try_emplace(key);
+    if (inserted) Remember(it->first);
+    it->second = Row{value, ++version_, true};
     pending_[std::move(key)] = {std::move(value), version_};
+  }
+
+  // Bounded cache: rows enter a FIFO; beyond kRowCacheMax the oldest durable rows are dropped
+  // (they are in the ledger). Rows still pending are kept and re-queued. Caller holds mu_.
+  void Remember(const std::string& key) {
+    fifo_.push_back(key);
+    for (std::size_t tries = fifo_.size(); rows_.size() > kRowCacheMax && tries > 0; --tries) {
+      std::string oldest = std::move(fifo_.front());
+      fifo_.pop_front();
+      auto it = rows_.find(oldest);
+      if (it == rows_.end()) continue;
+      if (it->second.pending) fifo_.push_back(std::move(oldest));
+      else rows_.erase(it);
+    }
   }
 
   // Answers `done` now if the key was seen: from the ledger, or once the in-flight original
@@ -146,7 +181,8 @@ class Service::Impl final : public projections::StateRows {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::unordered_map<std::string, Row> overlay_;  // rows of appends in flight; guarded by mu_
+  std::unordered_map<std::string, Row> rows_;  // the row cache; guarded by mu_
+  std::deque<std::string> fifo_;                // eviction order of rows_; guarded by mu_
   std::uint64_t version_ = 0;                     // guarded by mu_
   std::size_t in_flight_ = 0;                     // guarded by mu_
   std::unordered_map<std::string, std::shared_ptr<InFlight>> in_flight_by_key_;  // mu_
@@ -216,13 +252,22 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
     std::lock_guard lk(mu_);
     pending_.clear();
   }
-  const projections::FoldContext fold_context{envelope.actor, envelope.at_us};
   for (const auto& e : decision.events) {
     request.events.push_back(events::ToNewEvent(e));
     types.push_back(request.events.back().type);
+    // Nothing the ledger could not read back may reach it: decode what is about to be stored.
+    // Checked before the fold touches any row, so a refusal leaves the service as it was.
+    if (auto back = events::DecodeEvent(types.back(), request.events.back().payload); !back.ok()) {
+      return Refuse(Status::InvalidArgument("refusing to append an event that does not decode: " +
+                                            back.status().message()),
+                    done);
+    }
+  }
+  const projections::FoldContext fold_context{envelope.actor, envelope.at_us};
+  for (const auto& e : decision.events) {
     if (Status folded = projections::FoldEvent(e, fold_context, *this); !folded.ok()) {
-      // The decision made an event the fold cannot read: a programming error, caught before
-      // anything is appended. The overlay now holds rows never written: stop the service.
+      // The decision made an event the fold cannot read: a programming error. The cache now
+      // holds rows never written, so the service stops (fail-stop, see service.h).
       std::lock_guard lk(mu_);
       failed_ = folded;
       Refuse(folded, done);
@@ -268,11 +313,11 @@ void Service::Impl::Finish(const std::shared_ptr<InFlight>& flight, const std::s
   {
     std::lock_guard lk(mu_);
     if (!result.status.ok() && failed_.ok()) failed_ = result.status;
-    // The rows are in the ledger now; drop them from the overlay unless a later decision has
-    // changed them again.
+    // The rows are in the ledger now (or, on failure, the service stops): they may be evicted,
+    // unless a later decision has staged them again.
     for (const auto& [row_key, version] : versions) {
-      auto it = overlay_.find(row_key);
-      if (it != overlay_.end() && it->second.version == version) overlay_.erase(it);
+      auto it = rows_.find(row_key);
+      if (it != rows_.end() && it->second.version == version) it->second.pending = false;
     }
     if (!key.empty()) in_flight_by_key_.erase(key);
     duplicates.swap(flight->duplicates);

@@ -53,7 +53,12 @@ rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
   rocksdb::BlockBasedTableOptions table;
   // Index and idempotency lookups are point or prefix seeks by key: a Bloom filter saves the disk
   // read for keys that are not there, which is the common case for a new idempotency key.
-  if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  if (point_lookups) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // The same for the memtable, where the newest keys are: most lookups there miss too.
+    cf.memtable_prefix_bloom_size_ratio = 0.05;
+    cf.memtable_whole_key_filtering = true;
+  }
   table.block_size = 16 * 1024;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return cf;
@@ -134,6 +139,7 @@ Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
   if (!options.read_only) {
     if (auto st = ledger->CheckTail(options.tail_check_events); !st.ok()) return st;
     ledger->written_head_ = ledger->GetHead();
+    ledger->acker_ = std::thread([l = ledger.get()] { l->AckLoop(); });
     ledger->syncer_ = std::thread([l = ledger.get()] { l->SyncLoop(); });
     ledger->writer_ = std::thread([l = ledger.get()] { l->WriterLoop(); });
   }
@@ -161,6 +167,12 @@ void RocksLedger::Close() {
     }
     sync_cv_.notify_all();
     if (syncer_.joinable()) syncer_.join();
+    {
+      std::lock_guard lk(ack_mu_);
+      syncer_done_ = true;
+    }
+    ack_cv_.notify_all();
+    if (acker_.joinable()) acker_.join();
   });
 }
 
@@ -392,8 +404,26 @@ void RocksLedger::Acknowledge(std::deque<Written>& written, const Status& sync_s
       stats_.write_micros += sync_micros;
     }
   }
-  for (auto& w : written) {
-    for (auto& p : w.group) p->done(std::move(p->result));
+  {
+    std::lock_guard lk(ack_mu_);
+    for (auto& w : written) acks_.push_back(std::move(w));
+  }
+  ack_cv_.notify_one();
+}
+
+void RocksLedger::AckLoop() {
+  std::deque<Written> batch;
+  for (;;) {
+    {
+      std::unique_lock lk(ack_mu_);
+      ack_cv_.wait(lk, [this] { return !acks_.empty() || syncer_done_; });
+      if (acks_.empty()) return;  // the sync thread has stopped and every group is answered
+      batch.swap(acks_);
+    }
+    for (auto& w : batch) {
+      for (auto& p : w.group) p->done(std::move(p->result));
+    }
+    batch.clear();
   }
 }
 

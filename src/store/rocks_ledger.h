@@ -55,6 +55,7 @@ class RocksLedger final : public Ledger {
   struct Written;
   void WriterLoop();
   void SyncLoop();
+  void AckLoop();
   void WriteGroup(std::vector<std::unique_ptr<Pending>>& group);
   void Acknowledge(std::deque<Written>& written, const Status& sync_status, bool synced,
                    std::uint64_t sync_micros);
@@ -76,8 +77,8 @@ class RocksLedger final : public Ledger {
   // The append pipeline (docs/FORMAT.md, "Durability"): appenders queue requests; the writer
   // thread chains them and writes each group to the WAL unsynced; the sync thread fsyncs the WAL
   // and only then publishes the new head and runs the callbacks of every group written before
-  // that sync began. The writer never waits for the disk, so each fsync covers all that arrived
-  // while the previous one ran.
+  // that sync began; the ack thread runs their callbacks. The writer never waits for the disk, so
+  // each fsync covers all that arrived while the previous one ran.
   Head written_head_;  // the newest written event; only the writer thread touches it
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -91,6 +92,14 @@ class RocksLedger final : public Ledger {
   std::deque<Written> written_;  // groups written but not yet synced; guarded by sync_mu_
   bool writer_done_ = false;     // guarded by sync_mu_
   std::thread syncer_;
+
+  // Synced groups wait here for the ack thread, which runs their callbacks in order: waking
+  // dozens of appenders takes longer than an fsync, and must not delay the next one.
+  std::mutex ack_mu_;
+  std::condition_variable ack_cv_;
+  std::deque<Written> acks_;  // guarded by ack_mu_
+  bool syncer_done_ = false;  // guarded by ack_mu_
+  std::thread acker_;
   std::once_flag close_once_;
 
   friend class LedgerVerifier;

@@ -39,16 +39,18 @@ class TempDir {
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string out;
   std::string err;
   std::vector<json::object> lines;  // stdout, one JSON object per line
 };
 
-// Runs `env ENV antrean ARGS`; stdout is captured and parsed, stderr read from a file.
-Run Antrean(const std::string& env, const std::string& args, const std::string& tmp) {
-  Run run;
+// Runs `env ENV antrean ARGS`; stdout is captured (and, for `json_lines`, parsed as one JSON
+// object per line), stderr read from a file.
+CliRun Antrean(const std::string& env, const std::string& args, const std::string& tmp,
+               bool json_lines = true) {
+  CliRun run;
   const std::string err_file = tmp + "/stderr.txt";
   const std::string cmd = "env " + env + " " + Quote(ANTREAN_BINARY) + " " + args + " 2>" +
                           Quote(err_file);
@@ -66,6 +68,7 @@ Run Antrean(const std::string& env, const std::string& args, const std::string& 
   std::stringstream err;
   err << in.rdbuf();
   run.err = err.str();
+  if (!json_lines) return run;
   std::istringstream lines(run.out);
   for (std::string line; std::getline(lines, line);) {
     boost::system::error_code ec;
@@ -102,7 +105,7 @@ class Ingest : public ::testing::Test {
            Quote(dir_.path() + "/no-secrets.json") + " " + Quote(input);
   }
   std::string ledger() const { return dir_.path() + "/ledger"; }
-  Run Ingest_(const std::string& env, const std::vector<std::string>& lines) {
+  CliRun Ingest_(const std::string& env, const std::vector<std::string>& lines) {
     return Antrean(env, Args(Write(lines)), dir_.path());
   }
 
@@ -119,7 +122,7 @@ std::string Str(const json::object& o, const char* key) {
 }
 
 TEST_F(Ingest, PrintsOneResultLinePerNonBlankLineInOrder) {
-  const Run run = Ingest_(WithKey(), {
+  const CliRun run = Ingest_(WithKey(), {
       Msg("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017"),
       "",
       "   ",
@@ -141,7 +144,7 @@ TEST_F(Ingest, PrintsOneResultLinePerNonBlankLineInOrder) {
 }
 
 TEST_F(Ingest, ARegistrationLineCarriesItsEventsCodeQueueNumberScheduleAndReply) {
-  const Run run = Ingest_(WithKey(), {Msg("m1", "bogor", "0812 3456 7801", kAt,
+  const CliRun run = Ingest_(WithKey(), {Msg("m1", "bogor", "0812 3456 7801", kAt,
                                           "#Budi#25011987#07082017")});
   ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
   const json::object& l = run.lines[0];
@@ -165,7 +168,7 @@ TEST_F(Ingest, ARegistrationLineCarriesItsEventsCodeQueueNumberScheduleAndReply)
 }
 
 TEST_F(Ingest, ARejectionLineCarriesItsReasonAndReply) {
-  const Run run = Ingest_(WithKey(), {Msg("m1", "bogor", "0812 3456 7801", kAt,
+  const CliRun run = Ingest_(WithKey(), {Msg("m1", "bogor", "0812 3456 7801", kAt,
                                           "#Budi#31021987#07082017")});
   EXPECT_EQ(run.exit_code, 0) << "a rejected registration is a command that went fine";
   ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
@@ -178,7 +181,7 @@ TEST_F(Ingest, ARejectionLineCarriesItsReasonAndReply) {
 }
 
 TEST_F(Ingest, AMalformedLineIsRefusedByLineAndFieldAndTheRestStillRuns) {
-  const Run run = Ingest_(WithKey(), {
+  const CliRun run = Ingest_(WithKey(), {
       Msg("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017"),
       R"({"type":"whatsapp.message","at":"2017-08-01 08:00","office":"bogor","message_id":"m2","from":"081234567802","text":"#syarat"})",
       Msg("m3", "bogor", "0812 3456 7803", kAt, "#Siti#12031990#07082017"),
@@ -196,7 +199,7 @@ TEST_F(Ingest, AMalformedLineIsRefusedByLineAndFieldAndTheRestStillRuns) {
 }
 
 TEST_F(Ingest, NotJsonIsRefusedAndTheRestStillRuns) {
-  const Run run = Ingest_(WithKey(), {
+  const CliRun run = Ingest_(WithKey(), {
       "#Budi#25011987#07082017",
       Msg("m2", "bogor", "0812 3456 7802", kAt, "#bayar"),
   });
@@ -208,13 +211,13 @@ TEST_F(Ingest, NotJsonIsRefusedAndTheRestStillRuns) {
 }
 
 TEST_F(Ingest, ExitsZeroWhenEveryLineWasAccepted) {
-  const Run run = Ingest_(WithKey(), {Msg("m1", "batam", "0812 3456 7801",
+  const CliRun run = Ingest_(WithKey(), {Msg("m1", "batam", "0812 3456 7801",
                                           "2017-07-20T08:00:00+07:00", "#syarat")});
   EXPECT_EQ(run.exit_code, 0) << run.err;
 }
 
 TEST_F(Ingest, ExitsThreeWithoutABookingCodeKeyAndSaysHowToSetIt) {
-  const Run run = Ingest_("-u ANTREAN_BOOKING_CODE_KEY",
+  const CliRun run = Ingest_("-u ANTREAN_BOOKING_CODE_KEY",
                           {Msg("m1", "bogor", "0812 3456 7801", kAt, "#syarat")});
   EXPECT_EQ(run.exit_code, 3);
   EXPECT_TRUE(run.lines.empty()) << run.out;
@@ -223,7 +226,7 @@ TEST_F(Ingest, ExitsThreeWithoutABookingCodeKeyAndSaysHowToSetIt) {
 }
 
 TEST_F(Ingest, ExitsTwoForAnUnknownFlag) {
-  const Run run = Antrean(WithKey(), "ingest --ledger " + Quote(ledger()) + " --config " +
+  const CliRun run = Antrean(WithKey(), "ingest --ledger " + Quote(ledger()) + " --config " +
                                          Quote(ANTREAN_SOURCE_DIR "/config/offices.json") +
                                          " --bogus 1",
                           dir_.path());
@@ -232,7 +235,7 @@ TEST_F(Ingest, ExitsTwoForAnUnknownFlag) {
 }
 
 TEST_F(Ingest, ExitsTwoWithoutTheLedgerFlag) {
-  const Run run = Antrean(WithKey(), "ingest --config " +
+  const CliRun run = Antrean(WithKey(), "ingest --config " +
                                          Quote(ANTREAN_SOURCE_DIR "/config/offices.json"),
                           dir_.path());
   EXPECT_EQ(run.exit_code, 2);
@@ -249,18 +252,18 @@ TEST_F(Ingest, TheLedgerItWroteVerifies) {
                         kAt, "#" + name + "#25011987#0" + std::to_string(7 + i % 3) + "082017"));
   }
   lines.push_back(Msg("v-bad", "bogor", "0812 3456 7899", kAt, "#Budi#25011987#17082017"));
-  const Run run = Ingest_(WithKey(), lines);
+  const CliRun run = Ingest_(WithKey(), lines);
   EXPECT_EQ(run.exit_code, 0) << run.err;
   ASSERT_EQ(run.lines.size(), lines.size());
-  const Run verify = Antrean("", "verify --ledger " + Quote(ledger()), dir_.path());
+  const CliRun verify = Antrean("", "verify --ledger " + Quote(ledger()), dir_.path(), false);
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 TEST_F(Ingest, IngestingTheSameFileAgainAppendsNothingAndReportsDuplicates) {
   const std::vector<std::string> lines = {
       Msg("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017")};
-  const Run first = Ingest_(WithKey(), lines);
-  const Run again = Ingest_(WithKey(), lines);
+  const CliRun first = Ingest_(WithKey(), lines);
+  const CliRun again = Ingest_(WithKey(), lines);
   ASSERT_EQ(first.lines.size(), 1u);
   ASSERT_EQ(again.lines.size(), 1u);
   EXPECT_EQ(again.exit_code, 0);

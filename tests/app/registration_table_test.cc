@@ -31,6 +31,7 @@
 #include "events/codec.h"
 #include "events/event.h"
 #include "projections/decision_state.h"
+#include "projections/fold.h"
 #include "store/ledger.h"
 
 namespace antrean::app {
@@ -66,14 +67,14 @@ domain::OfficeDirectory Offices() {
   std::stringstream text;
   text << in.rdbuf();
   json::value file = json::parse(text.str());
-  file.as_object()["offices"].as_array().push_back(json::parse(R"({
+  file.as_object()["offices"].as_array().push_back(json::parse(R"json({
       "id": "kecil",
       "name": "Kantor Imigrasi Kecil (uji)",
       "whatsapp_numbers": [{"display": "0811 0000 0099"}],
       "sessions": [{"start": "08:00", "capacity": 1}, {"start": "10:00", "capacity": 1}],
       "daily_quota": 2,
       "booking_horizon_days": 7
-  })"));
+  })json"));
   auto offices = domain::LoadOfficeDirectory(json::serialize(file), "offices+kecil");
   EXPECT_TRUE(offices.ok()) << offices.status().ToString();
   return offices.ok() ? std::move(offices).value() : domain::OfficeDirectory{};
@@ -85,7 +86,7 @@ domain::Instant At(const std::string& text) {
   return at.ok() ? *at : domain::Instant{};
 }
 
-CommandResult Run(Service& service, const Command& command) {
+CommandResult Decide(Service& service, const Command& command) {
   std::mutex mu;
   std::optional<CommandResult> out;
   service.Submit(command, [&](CommandResult r) {
@@ -104,19 +105,25 @@ class LedgerRows : public projections::StateRows {
  public:
   explicit LedgerRows(store::Ledger& ledger) : ledger_(ledger) {}
   Result<std::optional<std::string>> Read(std::string_view key) override {
-    if (auto it = written_.find(std::string(key)); it != written_.end()) {
-      return std::optional<std::string>(it->second);
-    }
+    if (auto it = changed_.find(std::string(key)); it != changed_.end()) return it->second;
     return ledger_.GetState(key);
   }
-  void Write(std::string key, std::string value) override { written_[key] = std::move(value); }
-  std::vector<std::pair<std::string, std::string>> Puts() const {
-    return {written_.begin(), written_.end()};
+  void Write(std::string key, std::string value) override { changed_[key] = std::move(value); }
+  void Erase(std::string key) override { changed_[key] = std::nullopt; }
+  // The changes as an append request's state_puts and state_deletes.
+  void AddTo(store::AppendRequest& request) const {
+    for (const auto& [key, value] : changed_) {
+      if (value) {
+        request.state_puts.emplace_back(key, *value);
+      } else {
+        request.state_deletes.push_back(key);
+      }
+    }
   }
 
  private:
   store::Ledger& ledger_;
-  std::map<std::string, std::string> written_;
+  std::map<std::string, std::optional<std::string>> changed_;
 };
 
 // An officer blacklists `phone`: the event and its decision rows, appended in one batch.
@@ -125,13 +132,15 @@ void Blacklist(store::Ledger& ledger, const std::string& phone, const std::strin
   e.phone = phone;
   e.reason = "iseng: pendaftaran palsu berulang";
   e.evidence = {1};
+  const std::string officer = "petugas-01";
+  const std::int64_t at_us = At(at).micros_since_epoch;
   LedgerRows rows(ledger);
-  ASSERT_TRUE(projections::FoldEvent(e, rows).ok());
+  ASSERT_TRUE(projections::FoldEvent(e, {officer, at_us}, rows).ok());
   store::AppendRequest request;
   request.events.push_back(events::ToNewEvent(e));
-  request.recorded_at_us = At(at).micros_since_epoch;
-  request.cause = {"blacklist-" + phone, "petugas-01"};
-  request.state_puts = rows.Puts();
+  request.recorded_at_us = at_us;
+  request.cause = {"blacklist-" + phone, officer};
+  rows.AddTo(request);
   request.state_checkpoint_key = std::string(projections::kCheckpointKey);
   auto appended = ledger.Append(std::move(request));
   ASSERT_TRUE(appended.ok()) << appended.status().ToString();
@@ -167,13 +176,13 @@ struct Row {
     r.media = events::Media{"image", "media-ektp-" + from, std::string("image/jpeg"), std::nullopt};
     return r;
   }
-  Row Media(std::string kind) const {
+  Row Media(std::string k) const {
     Row r = *this;
-    r.kind = kind;
-    r.media = events::Media{kind, "media-" + kind + "-" + from, std::nullopt, std::nullopt};
+    r.kind = k;
+    r.media = events::Media{k, "media-" + k + "-" + from, std::nullopt, std::nullopt};
     return r;
   }
-  Row Kind(std::string kind) const { Row r = *this; r.kind = std::move(kind); return r; }
+  Row Kind(std::string k) const { Row r = *this; r.kind = std::move(k); return r; }
   Row Session(std::string s) const { Row r = *this; r.session = std::move(s); return r; }
   Row ArriveBy(std::string a) const { Row r = *this; r.arrive_by = std::move(a); return r; }
   Row Next(std::string n) const { Row r = *this; r.next = std::move(n); return r; }
@@ -454,7 +463,7 @@ TEST(RegistrationTable, EveryMessageGetsItsOutcomeAndIsRecordedBeforeAnythingIsD
     m.text = Fill(row.text, codes);
     m.media = row.media;
     m.at = At(row.at);
-    const CommandResult r = Run(service, Command(m));
+    const CommandResult r = Decide(service, Command(m));
     ASSERT_TRUE(r.status.ok()) << r.status.ToString();
     EXPECT_FALSE(r.duplicate);
     ASSERT_FALSE(r.events.empty());
@@ -497,7 +506,9 @@ TEST(RegistrationTable, EveryMessageGetsItsOutcomeAndIsRecordedBeforeAnythingIsD
     const bool reply_owed = row.want != Want::kRecorded && row.what != "unknown_office";
     EXPECT_EQ(HasType(r, kReplyQueued), reply_owed);
     EXPECT_EQ(!r.outcome.reply.empty(), reply_owed);
-    if (reply_owed) EXPECT_EQ(r.events.back().type, kReplyQueued);
+    if (reply_owed) {
+      EXPECT_EQ(r.events.back().type, kReplyQueued);
+    }
     if (!row.reply_has.empty()) {
       EXPECT_NE(r.outcome.reply.find(row.reply_has), std::string::npos) << r.outcome.reply;
     }
@@ -510,8 +521,12 @@ TEST(RegistrationTable, EveryMessageGetsItsOutcomeAndIsRecordedBeforeAnythingIsD
         EXPECT_EQ(CheckBookingCode(o.booking_code), CodeCheck::kValid) << o.booking_code;
         EXPECT_EQ(o.date, row.date);
         EXPECT_EQ(o.queue_number, row.queue);
-        if (!row.session.empty()) EXPECT_EQ(o.session, row.session);
-        if (!row.arrive_by.empty()) EXPECT_EQ(o.arrive_by, row.arrive_by);
+        if (!row.session.empty()) {
+          EXPECT_EQ(o.session, row.session);
+        }
+        if (!row.arrive_by.empty()) {
+          EXPECT_EQ(o.arrive_by, row.arrive_by);
+        }
         EXPECT_NE(o.reply.find(o.booking_code), std::string::npos) << o.reply;
         EXPECT_EQ(codes.count(o.booking_code), 0u) << "a code issued twice";
         codes[row.label.empty() ? "#" + std::to_string(i + 1) : row.label] = o.booking_code;
@@ -529,7 +544,9 @@ TEST(RegistrationTable, EveryMessageGetsItsOutcomeAndIsRecordedBeforeAnythingIsD
         EXPECT_TRUE(HasType(r, kRejectedType));
         EXPECT_FALSE(HasType(r, kIssuedType));
         EXPECT_TRUE(o.booking_code.empty());
-        if (!row.next.empty()) EXPECT_EQ(o.next_available_date, row.next);
+        if (!row.next.empty()) {
+          EXPECT_EQ(o.next_available_date, row.next);
+        }
         break;
       case Want::kInformation:
         EXPECT_EQ(o.kind, Outcome::Kind::kInformation) << o.reason;

@@ -81,6 +81,11 @@ std::vector<Event> FullEvents() {
       PhoneBlacklisted{"6281234567890", "prank registrations", {12, 40}, true, "never_arrives"});
   v.push_back(PhoneUnblacklisted{"6281234567890", "appeal accepted"});
   v.push_back(SampleConfig());
+  // Added after the first twenty; kept last so that the indices above stay put.
+  v.push_back(BookingCodeResent{"wamid.HBgM9", "bogor", "6281234567890", "K7Q2M9XPA4",
+                                "2026-03-04", "08:00", "2026-03-04T07:30:00+07:00", 17});
+  v.push_back(InformationRequested{"wamid.HBgMA", "bogor", "6281234567890", "check_booking",
+                                   "K7Q2M9XPA4"});
   return v;
 }
 
@@ -115,6 +120,9 @@ std::vector<Event> MinimalEvents() {
   v.push_back(PhoneUnblacklisted{"6281234567890", ""});
   OfficeConfigurationApplied empty_config{"o", {}, ConfigDigest({})};
   v.push_back(empty_config);
+  v.push_back(BookingCodeResent{"m", "o", "6281234567890", "C", "2026-03-04", "08:00",
+                                "2026-03-04T07:30:00+07:00", 0});
+  v.push_back(InformationRequested{"m", "o", "6281234567890", "help", {}});
   return v;
 }
 
