@@ -52,6 +52,7 @@
 
 #include "app/commands.h"
 #include "app/registration.h"
+#include "app/result_json.h"
 #include "app/service.h"
 #include "domain/civil_time.h"
 #include "domain/office_config.h"
@@ -495,38 +496,6 @@ class Generator {
 // As `antrean ingest`: each command's result is serialized to a JSON line and released in input
 // order; at most kIngestInFlightMax wait. Here the lines are counted, not printed, and the
 // outcomes are tallied.
-json::object ResultJson(std::uint64_t line, std::string_view type, const app::CommandResult& r) {
-  json::object o;
-  o["line"] = line;
-  o["ok"] = r.status.ok();
-  o["type"] = type;
-  if (!r.status.ok()) {
-    o["error"] = "line " + std::to_string(line) + ": " + r.status.ToString();
-    return o;
-  }
-  if (r.duplicate) o["duplicate"] = true;
-  json::array events;
-  for (const auto& e : r.events) events.push_back(json::object{{"seq", e.seq}, {"type", e.type}});
-  o["events"] = std::move(events);
-  const app::Outcome& out = r.outcome;
-  o["outcome"] = app::OutcomeKindName(out.kind);
-  if (!out.booking_code.empty()) {
-    o["booking_code"] = out.booking_code;
-    o["queue_number"] = out.queue_number;
-    o["date"] = out.date;
-    o["session"] = out.session;
-    o["arrive_by"] = out.arrive_by;
-  }
-  if (!out.reason.empty()) {
-    o["reason"] = out.reason;
-    o["detail"] = out.detail;
-  }
-  if (!out.next_available_date.empty()) o["next_available_date"] = out.next_available_date;
-  if (!out.information.empty()) o["information"] = out.information;
-  if (!out.reply.empty()) o["reply"] = out.reply;
-  return o;
-}
-
 struct Tally {
   std::map<std::string, std::uint64_t> outcomes;  // "issued", "rejected: day_full", ...
   std::uint64_t duplicates = 0;
@@ -633,11 +602,11 @@ IngestFigures RunIngest(const BenchOptions& o, const domain::OfficeDirectory& of
       if (!command.ok()) {
         app::CommandResult r;
         r.status = command.status();
-        sink.Fill(slot, json::serialize(ResultJson(n, "", r)), "", false, false);
+        sink.Fill(slot, json::serialize(app::ResultJson(n, "", r)), "", false, false);
       } else {
         service.Submit(*command, [&sink, slot, n](app::CommandResult r) {
           const bool ok = r.status.ok();
-          sink.Fill(slot, json::serialize(ResultJson(n, "whatsapp.message", r)), OutcomeKey(r),
+          sink.Fill(slot, json::serialize(app::ResultJson(n, "whatsapp.message", r)), OutcomeKey(r),
                     r.duplicate, ok);
         });
       }

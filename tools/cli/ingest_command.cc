@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 
+#include "app/result_json.h"
 #include "app/secrets.h"
 #include "app/service.h"
 #include "domain/office_config.h"
@@ -31,35 +32,6 @@ constexpr char kIngestUsage[] =
     "stop the rest. Secrets: --secrets FILE (default var/secrets.json) or\n"
     "ANTREAN_BOOKING_CODE_KEY. Exit 0: every command ok; 1: some were refused; 2: usage;\n"
     "3: the ledger, the office file or the secrets could not be loaded.\n";
-
-json::object ResultJson(std::uint64_t line, std::string_view type, const app::CommandResult& r) {
-  json::object o;
-  o["line"] = line;
-  o["ok"] = r.status.ok();
-  o["type"] = type;
-  if (!r.status.ok()) {
-    o["error"] = "line " + std::to_string(line) + ": " + r.status.ToString();
-    return o;
-  }
-  if (r.duplicate) o["duplicate"] = true;
-  json::array events;
-  for (const auto& e : r.events) events.push_back(json::object{{"seq", e.seq}, {"type", e.type}});
-  o["events"] = std::move(events);
-  const app::Outcome& out = r.outcome;
-  o["outcome"] = app::OutcomeKindName(out.kind);
-  if (!out.booking_code.empty()) o["booking_code"] = out.booking_code;
-  if (out.queue_number != 0) o["queue_number"] = out.queue_number;
-  if (!out.date.empty()) o["date"] = out.date;
-  if (!out.session.empty()) o["session"] = out.session;
-  if (!out.arrive_by.empty()) o["arrive_by"] = out.arrive_by;
-  if (out.kind == app::Outcome::Kind::kExpired) o["expired"] = out.expired;
-  if (!out.reason.empty()) o["reason"] = out.reason;
-  if (!out.detail.empty()) o["detail"] = out.detail;
-  if (!out.next_available_date.empty()) o["next_available_date"] = out.next_available_date;
-  if (!out.information.empty()) o["information"] = out.information;
-  if (!out.reply.empty()) o["reply"] = out.reply;
-  return o;
-}
 
 struct Slot {
   std::string text;
@@ -155,13 +127,13 @@ int RunIngest(const std::vector<std::string>& argv, std::ostream& out, std::ostr
       if (!command.ok()) {
         app::CommandResult r;
         r.status = command.status();
-        output.Fill(slot, json::serialize(ResultJson(n, "", r)), false);
+        output.Fill(slot, json::serialize(app::ResultJson(n, "", r)), false);
         continue;
       }
       const std::string type(app::CommandTypeName(*command));
       service.Submit(*command, [&output, slot, n, type](app::CommandResult r) {
         const bool ok = r.status.ok();
-        output.Fill(slot, json::serialize(ResultJson(n, type, r)), ok);
+        output.Fill(slot, json::serialize(app::ResultJson(n, type, r)), ok);
       });
     }
     service.Drain();
