@@ -101,9 +101,8 @@ Result<Decision> DecideArrival(const domain::OfficeConfig& office, const Arrival
       {{"code", b.code},
        {"arrive_by", by_local + " " + std::string(domain::TimeZoneName(office.time_zone))},
        {"office", office.name}});
-  const std::string cause = c.ctx.request_id.empty() ? "counter.arrival@" + Local(c.ctx.at, office)
-                                                     : c.ctx.request_id;
-  d.events.emplace_back(events::ReplyQueued{cause + "/reply", office.id, b.phone, text, cause});
+  d.events.emplace_back(
+      events::ReplyQueued{c.ctx.cause_id + "/reply", office.id, b.phone, text, c.ctx.cause_id});
   d.outcome.reply = std::move(text);
   return d;
 }

@@ -19,6 +19,10 @@ struct CounterContext {
   std::string office;
   std::string officer;     // the acting officer; recorded as the events' cause actor
   std::string request_id;  // optional; the same request id twice changes nothing
+  // What the events name as their cause: the request id, or else the command itself (type, office,
+  // subject, time). Set by the service before deciding; a reply queued by the decision is named
+  // after it, so it is unique per command.
+  std::string cause_id;
 };
 
 // "counter.arrival": the applicant shows a booking code at the counter.

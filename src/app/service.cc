@@ -172,7 +172,8 @@ class Service::Impl final : public projections::StateRows {
   void SubmitMessage(const InboundMessage& m, Done done);
   void SubmitTick(const ClockTickCommand& tick, Done done);
   template <class C, class DecideFn>
-  void SubmitCounter(const C& command, const char* type, DecideFn decide, Done done);
+  void SubmitCounter(C command, const char* type, std::string_view subject, DecideFn decide,
+                     Done done);
 
   store::Ledger& ledger_;
   domain::OfficeDirectory offices_;
@@ -346,7 +347,8 @@ void Service::Impl::SubmitMessage(const InboundMessage& m, Done done) {
 }
 
 template <class C, class DecideFn>
-void Service::Impl::SubmitCounter(const C& c, const char* type, DecideFn decide, Done done) {
+void Service::Impl::SubmitCounter(C c, const char* type, std::string_view subject, DecideFn decide,
+                                  Done done) {
   const std::string key = c.ctx.request_id.empty() ? "" : RequestIdempotencyKey(c.ctx.request_id);
   if (!key.empty() && AnsweredAsDuplicate(key, done)) return;
   const domain::OfficeConfig* office = offices_.FindById(c.ctx.office);
@@ -354,16 +356,17 @@ void Service::Impl::SubmitCounter(const C& c, const char* type, DecideFn decide,
     return Refuse(Status::InvalidArgument("field \"office\": no office \"" + c.ctx.office + "\""),
                   done);
   }
-  Result<Decision> decision = decide(*office);
+  // Without a request id the cause is the command itself: type, office, subject (the code or the
+  // application number) and time, so that two commands never share one.
+  c.ctx.cause_id = c.ctx.request_id.empty()
+                       ? std::string(type) + "@" + c.ctx.office + "@" + std::string(subject) + "@" +
+                             domain::FormatRfc3339(c.ctx.at, office->time_zone)
+                       : c.ctx.request_id;
+  Result<Decision> decision = decide(*office, c);
   if (!decision.ok()) return Refuse(decision.status(), done);
   if (Status s = RecordConfiguration(*office, &*decision); !s.ok()) return Refuse(s, done);
-  // Without a request id the cause is the command itself: its type, office and time.
-  const std::string cause = c.ctx.request_id.empty()
-                                ? std::string(type) + "@" + c.ctx.office + "@" +
-                                      domain::FormatRfc3339(c.ctx.at, office->time_zone)
-                                : c.ctx.request_id;
-  Append(std::move(decision).value(), {c.ctx.at.micros_since_epoch, cause, c.ctx.officer, key},
-         std::move(done));
+  Append(std::move(decision).value(),
+         {c.ctx.at.micros_since_epoch, c.ctx.cause_id, c.ctx.officer, key}, std::move(done));
 }
 
 void Service::Impl::SubmitTick(const ClockTickCommand& tick, Done done) {
@@ -419,23 +422,30 @@ void Service::Impl::Submit(const Command& command, Done done) {
         } else if constexpr (std::is_same_v<T, ClockTickCommand>) {
           SubmitTick(c, std::move(done));
         } else if constexpr (std::is_same_v<T, ArrivalCommand>) {
-          SubmitCounter(c, "counter.arrival",
-                        [&](const domain::OfficeConfig& o) { return DecideArrival(o, c, *this); },
+          SubmitCounter(c, "counter.arrival", c.code,
+                        [this](const domain::OfficeConfig& o, const ArrivalCommand& cc) {
+                          return DecideArrival(o, cc, *this);
+                        },
                         std::move(done));
         } else if constexpr (std::is_same_v<T, IdentityCheckCommand>) {
-          SubmitCounter(
-              c, "counter.identity_check",
-              [&](const domain::OfficeConfig& o) { return DecideIdentityCheck(o, c, *this); },
-              std::move(done));
+          SubmitCounter(c, "counter.identity_check", c.code,
+                        [this](const domain::OfficeConfig& o, const IdentityCheckCommand& cc) {
+                          return DecideIdentityCheck(o, cc, *this);
+                        },
+                        std::move(done));
         } else if constexpr (std::is_same_v<T, DocumentsCommand>) {
           SubmitCounter(c, c.returned ? "counter.documents_returned" : "counter.documents_submitted",
-                        [&](const domain::OfficeConfig& o) { return DecideDocuments(o, c, *this); },
+                        c.code,
+                        [this](const domain::OfficeConfig& o, const DocumentsCommand& cc) {
+                          return DecideDocuments(o, cc, *this);
+                        },
                         std::move(done));
         } else {
-          SubmitCounter(
-              c, "office.application_progress",
-              [&](const domain::OfficeConfig& o) { return DecideApplicationProgress(o, c); },
-              std::move(done));
+          SubmitCounter(c, "office.application_progress", c.application_number,
+                        [](const domain::OfficeConfig& o, const ApplicationProgressCommand& cc) {
+                          return DecideApplicationProgress(o, cc);
+                        },
+                        std::move(done));
         }
       },
       command);
