@@ -48,6 +48,8 @@ struct Command {
 // than static registration, because a static library drops objects nobody references.
 std::vector<Command> LedgerCommands();  // verify, digest, dump (ledger_commands.cc)
 std::vector<Command> IngestCommands();  // ingest (ingest_command.cc)
+std::vector<Command> ReplayCommands();  // replay (replay_command.cc)
+std::vector<Command> QueryCommands();   // board, show booking|phone|identity (query_commands.cc)
 
 const std::map<std::string, Command>& Commands();
 

@@ -1,0 +1,460 @@
+#include "projections/replay.h"
+
+#include <openssl/evp.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "events/codec.h"
+#include "projections/decision_state.h"
+#include "projections/fold.h"
+
+namespace antrean::projections {
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+std::string BigEndian8(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[7 - i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+  return out;
+}
+
+// Creates a fresh, empty directory inside `base` (created if missing).
+Result<std::string> MakeScratchDir(const std::string& base_in) {
+  std::string base = base_in;
+  if (base.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(base, ec);
+  if (ec) {
+    return Status::InvalidArgument("cannot create the scratch directory " + base + ": " +
+                                   ec.message());
+  }
+  std::string tmpl = base + "/antrean-replay.XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return Status::InvalidArgument("cannot create a scratch directory in " + base);
+  }
+  return tmpl;
+}
+
+}  // namespace
+
+// ---- The scratch store ------------------------------------------------------------------------
+
+class RebuiltState::Impl {
+ public:
+  ~Impl() {
+    db_.reset();
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+
+  Status Open(std::string dir) {
+    dir_ = std::move(dir);
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.error_if_exists = true;
+    options.IncreaseParallelism(2);
+    options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+    options.write_buffer_size = 64 << 20;
+    options.avoid_flush_during_shutdown = true;  // the directory is removed right after
+    options.compression = rocksdb::kLZ4Compression;
+    rocksdb::BlockBasedTableOptions table;
+    // The fold reads many rows that are not there yet (a new booking's code): a Bloom filter
+    // answers those without a disk read.
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(options, dir_ + "/rows", &raw);
+    if (!s.ok()) return FromRocks(s, "opening the scratch store in " + dir_);
+    db_.reset(raw);
+    return Status::Ok();
+  }
+
+  Result<std::optional<std::string>> Get(std::string_view key) const {
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s, "reading scratch row " + std::string(key));
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Status Scan(std::string_view from, std::string_view to, const RowVisitor& fn) const {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      if (!to.empty() && key >= to) break;
+      if (!fn(key, std::string_view(it->value().data(), it->value().size()))) break;
+    }
+    return FromRocks(it->status(), "scanning the scratch store");
+  }
+
+  // Writes without the WAL: the store is thrown away if anything goes wrong.
+  Status Write(rocksdb::WriteBatch& batch) {
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    wo.sync = false;
+    return FromRocks(db_->Write(wo, &batch), "writing the scratch store");
+  }
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+RebuiltState::RebuiltState(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RebuiltState::~RebuiltState() = default;
+Result<std::optional<std::string>> RebuiltState::Get(std::string_view key) const {
+  return impl_->Get(key);
+}
+Status RebuiltState::Scan(std::string_view from, std::string_view to, const RowVisitor& fn) const {
+  return impl_->Scan(from, to, fn);
+}
+const std::string& RebuiltState::dir() const { return impl_->dir(); }
+
+namespace {
+
+// The fold's rows during a rebuild: changed rows stay in memory (where reads find them first)
+// until Flush writes them to the scratch store in one batch.
+class ScratchRows final : public StateRows {
+ public:
+  explicit ScratchRows(RebuiltState::Impl& store) : store_(store) {}
+
+  Result<std::optional<std::string>> Read(std::string_view key) override {
+    if (auto it = dirty_.find(std::string(key)); it != dirty_.end()) return it->second;
+    return store_.Get(key);
+  }
+  void Write(std::string key, std::string value) override {
+    dirty_bytes_ += key.size() + value.size();
+    dirty_[std::move(key)] = std::move(value);
+  }
+  void Erase(std::string key) override {
+    dirty_bytes_ += key.size();
+    dirty_[std::move(key)] = std::nullopt;
+  }
+
+  std::size_t dirty_bytes() const { return dirty_bytes_; }
+
+  Status Flush() {
+    if (dirty_.empty()) return Status::Ok();
+    // In key order: the memtable's skip list inserts a run of ascending keys much faster than
+    // keys in hash order.
+    std::vector<const std::pair<const std::string, std::optional<std::string>>*> sorted;
+    sorted.reserve(dirty_.size());
+    for (const auto& row : dirty_) sorted.push_back(&row);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    rocksdb::WriteBatch batch;
+    for (const auto* row : sorted) {
+      rocksdb::Status s =
+          row->second ? batch.Put(row->first, *row->second) : batch.Delete(row->first);
+      if (!s.ok()) return FromRocks(s, "batching scratch rows");
+    }
+    dirty_.clear();
+    dirty_bytes_ = 0;
+    return store_.Write(batch);
+  }
+
+ private:
+  RebuiltState::Impl& store_;
+  std::unordered_map<std::string, std::optional<std::string>> dirty_;
+  std::size_t dirty_bytes_ = 0;
+};
+
+// Flush early when the rows changed since the last flush pass this many bytes (a log of nothing
+// but bookings changes several rows per event).
+constexpr std::size_t kDirtyBytesMax = 128 << 20;
+
+}  // namespace
+
+Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& options) {
+  auto dir = MakeScratchDir(options.scratch_dir);
+  if (!dir.ok()) return dir.status();
+  auto owned = std::make_unique<RebuiltState::Impl>();
+  RebuiltState::Impl& store = *owned;
+  // From here the scratch directory belongs to `state`, which removes it on every return.
+  auto state = std::make_unique<RebuiltState>(std::move(owned));
+  if (Status s = store.Open(*dir); !s.ok()) return s;
+  const auto started = std::chrono::steady_clock::now();
+
+  Rebuilt out;
+  RebuildStats& stats = out.stats;
+  const std::uint64_t head = ledger.GetHead().seq;
+  const std::uint64_t until = options.until_seq == 0 ? head : std::min(options.until_seq, head);
+  const std::size_t flush_every = std::max<std::size_t>(options.flush_every_events, 1);
+  ScratchRows rows(store);
+  Status failed;
+  if (until > 0) {
+    Status scanned = ledger.Scan(1, until, [&](const store::EventView& v) {
+      ++stats.events_scanned;
+      if (!options.as_of_us || v.recorded_at_us <= *options.as_of_us) {
+        ++stats.events_included;
+        stats.last_seq = v.seq;
+        // Most events (messages, replies) change no row: they are skipped without decoding.
+        if (FoldReads(v.type)) {
+          auto event = events::DecodeEvent(v.type, v.payload);
+          if (!event.ok()) {
+            failed =
+                Status::Corruption("event " + std::to_string(v.seq) + " (" + std::string(v.type) +
+                                   ") does not decode: " + event.status().message());
+            return false;
+          }
+          Status folded = FoldEvent(*event, {v.cause_actor, v.recorded_at_us}, rows);
+          if (folded.IsIOError()) {  // the scratch store, not the event
+            failed = folded;
+            return false;
+          }
+          if (!folded.ok()) {
+            failed =
+                Status::Corruption("event " + std::to_string(v.seq) + " (" + std::string(v.type) +
+                                   ") does not fold: " + folded.ToString());
+            return false;
+          }
+          ++stats.events_folded;
+        }
+      }
+      if (stats.events_scanned % flush_every == 0 || rows.dirty_bytes() > kDirtyBytesMax) {
+        failed = rows.Flush();
+        if (!failed.ok()) return false;
+      }
+      return true;
+    });
+    if (!failed.ok()) return failed;
+    if (!scanned.ok()) return scanned;
+  }
+  // The checkpoint, as the service writes it with every append: the last event folded over.
+  if (stats.last_seq > 0) rows.Write(std::string(kCheckpointKey), BigEndian8(stats.last_seq));
+  if (Status s = rows.Flush(); !s.ok()) return s;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  out.state = std::move(state);
+  return out;
+}
+
+// ---- Digests ----------------------------------------------------------------------------------
+
+std::string ProjectionOf(std::string_view key) {
+  if (key.substr(0, 11) == "checkpoint/") return std::string(key);
+  return std::string(key.substr(0, key.find('/')));
+}
+
+const std::vector<std::string>& StateProjectionNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n = {"ap", "bk", "bl", "cf", "dl",
+                                  "dy", "fl", "pe", "ph", std::string(kCheckpointKey)};
+    std::sort(n.begin(), n.end());
+    return n;
+  }();
+  return names;
+}
+
+struct DigestBuilder::Running {
+  Running() : ctx(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
+  ~Running() { EVP_MD_CTX_free(ctx); }
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+  EVP_MD_CTX* ctx;
+  std::uint64_t rows = 0;
+};
+
+DigestBuilder::DigestBuilder() = default;
+DigestBuilder::~DigestBuilder() = default;
+
+namespace {
+void UpdateWithLength(EVP_MD_CTX* ctx, std::string_view bytes) {
+  const auto n = static_cast<std::uint32_t>(bytes.size());
+  const unsigned char len[4] = {static_cast<unsigned char>(n >> 24),
+                                static_cast<unsigned char>(n >> 16),
+                                static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)};
+  EVP_DigestUpdate(ctx, len, sizeof len);
+  EVP_DigestUpdate(ctx, bytes.data(), bytes.size());
+}
+}  // namespace
+
+void DigestBuilder::Add(std::string_view key, std::string_view value) {
+  std::string name = ProjectionOf(key);
+  auto it = running_.find(name);
+  if (it == running_.end())
+    it = running_.emplace(std::move(name), std::make_unique<Running>()).first;
+  UpdateWithLength(it->second->ctx, key);
+  UpdateWithLength(it->second->ctx, value);
+  ++it->second->rows;
+}
+
+StateDigests DigestBuilder::Finish() {
+  StateDigests out;
+  for (const auto& name : StateProjectionNames()) out[name].sha256 = Sha256("");
+  for (auto& [name, running] : running_) {
+    ProjectionDigest& d = out[name];
+    d.rows = running->rows;
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(running->ctx, d.sha256.data(), &len);
+  }
+  running_.clear();
+  return out;
+}
+
+Result<StateDigests> Digest(const StateScan& scan) {
+  DigestBuilder builder;
+  Status s = scan("", "", [&](std::string_view key, std::string_view value) {
+    builder.Add(key, value);
+    return true;
+  });
+  if (!s.ok()) return s;
+  return builder.Finish();
+}
+
+namespace {
+StateScan ScanOf(const RebuiltState& state) {
+  return [&state](std::string_view from, std::string_view to, const RowVisitor& fn) {
+    return state.Scan(from, to, fn);
+  };
+}
+StateScan ScanOf(const store::Ledger& ledger) {
+  return [&ledger](std::string_view from, std::string_view to, const RowVisitor& fn) {
+    return ledger.ScanState(from, to, fn);
+  };
+}
+}  // namespace
+
+Result<StateDigests> Digest(const RebuiltState& state) { return Digest(ScanOf(state)); }
+Result<StateDigests> DigestLive(const store::Ledger& ledger) { return Digest(ScanOf(ledger)); }
+
+// ---- Compare ----------------------------------------------------------------------------------
+
+std::string_view DifferenceName(ProjectionComparison::Difference d) {
+  switch (d) {
+    case ProjectionComparison::Difference::kNone:
+      return "none";
+    case ProjectionComparison::Difference::kOnlyLive:
+      return "only_live";
+    case ProjectionComparison::Difference::kOnlyRebuilt:
+      return "only_rebuilt";
+    case ProjectionComparison::Difference::kValue:
+      return "value";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Rows of a scan, a page at a time, so that two callback scans can be walked side by side.
+class Pager {
+ public:
+  explicit Pager(const StateScan& scan) : scan_(scan) {}
+
+  // The current row, or nullptr past the end.
+  const std::pair<std::string, std::string>* Current(Status* status) {
+    if (pos_ < page_.size()) return &page_[pos_];
+    if (done_) return nullptr;
+    page_.clear();
+    pos_ = 0;
+    *status = scan_(next_from_, "", [&](std::string_view k, std::string_view v) {
+      page_.emplace_back(std::string(k), std::string(v));
+      return page_.size() < kPageRows;
+    });
+    if (!status->ok()) return nullptr;
+    if (page_.size() < kPageRows) done_ = true;
+    if (page_.empty()) return nullptr;
+    // The smallest key after the last one: resume there.
+    next_from_ = page_.back().first;
+    next_from_.push_back('\0');
+    return &page_[0];
+  }
+  void Next() { ++pos_; }
+
+ private:
+  static constexpr std::size_t kPageRows = 4096;
+  const StateScan& scan_;
+  std::vector<std::pair<std::string, std::string>> page_;
+  std::size_t pos_ = 0;
+  std::string next_from_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Result<Comparison> Compare(const StateScan& live, const StateScan& rebuilt) {
+  DigestBuilder live_digests, rebuilt_digests;
+  std::map<std::string, ProjectionComparison> by_name;
+  auto differ = [&](std::string_view key, ProjectionComparison::Difference how,
+                    const std::string* live_value, const std::string* rebuilt_value) {
+    ProjectionComparison& c = by_name[ProjectionOf(key)];
+    if (!c.identical) return;  // only the first difference is kept
+    c.identical = false;
+    c.difference = how;
+    c.first_key = std::string(key);
+    if (live_value) c.live_value = *live_value;
+    if (rebuilt_value) c.rebuilt_value = *rebuilt_value;
+  };
+  Pager l(live), r(rebuilt);
+  Status ls, rs;
+  for (;;) {
+    const auto* a = l.Current(&ls);
+    if (!ls.ok()) return ls;
+    const auto* b = r.Current(&rs);
+    if (!rs.ok()) return rs;
+    if (a == nullptr && b == nullptr) break;
+    if (b == nullptr || (a != nullptr && a->first < b->first)) {
+      live_digests.Add(a->first, a->second);
+      differ(a->first, ProjectionComparison::Difference::kOnlyLive, &a->second, nullptr);
+      l.Next();
+    } else if (a == nullptr || b->first < a->first) {
+      rebuilt_digests.Add(b->first, b->second);
+      differ(b->first, ProjectionComparison::Difference::kOnlyRebuilt, nullptr, &b->second);
+      r.Next();
+    } else {
+      live_digests.Add(a->first, a->second);
+      rebuilt_digests.Add(b->first, b->second);
+      if (a->second != b->second) {
+        differ(a->first, ProjectionComparison::Difference::kValue, &a->second, &b->second);
+      }
+      l.Next();
+      r.Next();
+    }
+  }
+  const StateDigests ld = live_digests.Finish();
+  const StateDigests rd = rebuilt_digests.Finish();
+  Comparison out;
+  // Both digest maps hold every known projection, and a projection with rows on one side only
+  // gets the digest of nothing on the other.
+  for (const auto& [name, d] : ld) by_name[name].live = d;
+  for (const auto& [name, d] : rd) by_name[name].rebuilt = d;
+  for (auto& [name, c] : by_name) {
+    if (c.live.rows == 0) c.live.sha256 = Sha256("");
+    if (c.rebuilt.rows == 0) c.rebuilt.sha256 = Sha256("");
+  }
+  for (auto& [name, c] : by_name) {
+    c.projection = name;
+    if (!c.identical) out.identical = false;
+    out.projections.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<Comparison> Compare(const store::Ledger& live, const RebuiltState& rebuilt) {
+  return Compare(ScanOf(live), ScanOf(rebuilt));
+}
+
+}  // namespace antrean::projections
