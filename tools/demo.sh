@@ -20,4 +20,7 @@ echo "== antrean verify --ledger var/ledger"
 "$bin" verify --ledger var/ledger
 echo "== antrean digest --ledger var/ledger"
 "$bin" digest --ledger var/ledger
-echo "(antrean dump --ledger var/ledger shows every event; antrean --help lists the commands)"
+echo "== antrean board --ledger var/ledger --office bogor --date 2026-03-04"
+"$bin" board --ledger var/ledger --office bogor --date 2026-03-04
+echo "(antrean show phone 081234567890 --ledger var/ledger: everything that phone did;"
+echo " antrean dump --ledger var/ledger: every event; antrean --help: every command)"

@@ -174,6 +174,11 @@ std::string Summary(const events::Event& event) {
           return "documents returned as incomplete: " + OneLine(e.reason);
         } else if constexpr (std::is_same_v<T, ApplicationProgressRecorded>) {
           return "application " + e.application_number + " at " + e.office + ": " + e.stage;
+        } else if constexpr (std::is_same_v<T, BookingCodeResent>) {
+          return "same registration again from " + e.phone + ": code " + e.code + " sent again (" +
+                 e.date + " " + e.session + ", queue " + std::to_string(e.queue_number) + ")";
+        } else if constexpr (std::is_same_v<T, InformationRequested>) {
+          return "asked " + e.command + (e.argument ? " " + *e.argument : "") + " at " + e.office;
         } else if constexpr (std::is_same_v<T, PhoneFlagged>) {
           return "flagged " + e.phone + " (" + e.flag_id + "): " + e.rule + ", score " +
                  std::to_string(e.score) + ": " + OneLine(e.detail);
