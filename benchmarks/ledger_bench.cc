@@ -1,7 +1,12 @@
 // Ledger benchmark (issue: ledger core). Prints our figures beside plain RocksDB measured in the
 // same run on the same disk, then a summary with the ratios. Not a test: nothing is asserted.
 //
-//   build/benchmarks/ledger_bench [--dir DIR] [--verify-events N] [google-benchmark flags]
+//   build/benchmarks/ledger_bench [--dir DIR] [--verify-events N] [--gather-us N]
+//                                 [google-benchmark flags]
+//
+// Concurrent appenders are measured two ways: as OS threads each blocking in Append (what plain
+// RocksDB's synced Put needs), and as appends in flight through AppendAsync (how the service
+// appends); both are printed beside plain RocksDB's synced Put from the same number of threads.
 //
 // Figures and the exact command we ran are in benchmarks/README.md.
 #include <benchmark/benchmark.h>
@@ -10,6 +15,10 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -49,8 +58,13 @@ std::string Fresh(const std::string& name) {
   return p.string();
 }
 
+// The group-commit gather window under test (--gather-us; Ledger::Options::sync_gather_micros).
+std::int64_t g_gather_us = Ledger::Options{}.sync_gather_micros;
+
 std::unique_ptr<Ledger> OpenLedger(const std::string& dir) {
-  auto l = Ledger::Open(dir, {});
+  Ledger::Options options;
+  options.sync_gather_micros = g_gather_us;
+  auto l = Ledger::Open(dir, options);
   if (!l.ok()) {
     std::fprintf(stderr, "open %s: %s\n", dir.c_str(), l.status().ToString().c_str());
     std::exit(1);
@@ -80,6 +94,54 @@ void BM_LedgerAppend(benchmark::State& state) {
         st.groups ? static_cast<double>(st.write_micros) / static_cast<double>(st.groups) : 0;
     g_append_ledger.reset();
   }
+}
+
+// ---- Durable appends: concurrent appenders as in-flight AppendAsync requests -------------------------
+// How the service uses the ledger: N appenders, each with one append in flight, issuing its next
+// from the previous one's completion. No OS thread per appender, so no scheduling of 64 threads
+// on 2 cores between fsyncs.
+void BM_LedgerAppendAsync(benchmark::State& state) {
+  const auto appenders = static_cast<std::uint64_t>(state.range(0));
+  const std::uint64_t total = appenders == 1 ? 5'000 : 200'000;
+  auto ledger = OpenLedger(Fresh("append-async"));
+  for (auto _ : state) {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::uint64_t issued = 0, done = 0;
+    bool failed = false;
+    std::function<void()> issue;
+    issue = [&] {
+      AppendRequest req;
+      req.events.push_back(SampleEvent(g_counter.fetch_add(1)));
+      ledger->AppendAsync(std::move(req), [&](antrean::Result<antrean::store::AppendResult> r) {
+        std::lock_guard lk(mu);
+        failed = failed || !r.ok();
+        ++done;
+        if (issued < total) {
+          ++issued;
+          issue();
+        }
+        cv.notify_one();
+      });
+    };
+    const auto start = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lk(mu);
+      for (std::uint64_t i = 0; i < appenders; ++i) {
+        ++issued;
+        issue();
+      }
+    }
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return done == total; });
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (failed) state.SkipWithError("an append failed");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(total));
+  auto st = ledger->GetStats();
+  state.counters["events_per_sync"] =
+      st.groups ? static_cast<double>(st.events) / static_cast<double>(st.groups) : 0;
 }
 
 // ---- Durable appends: plain RocksDB, synced Put ----------------------------------------------------
@@ -191,6 +253,7 @@ void BM_RocksScan(benchmark::State& state) {
 }
 
 BENCHMARK(BM_LedgerAppend)->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BM_LedgerAppendAsync)->Arg(1)->Arg(8)->Arg(64)->Iterations(1)->UseManualTime();
 BENCHMARK(BM_RocksSyncPut)->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(3.0);
 BENCHMARK(BM_LedgerVerify)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_LedgerScan)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
@@ -226,6 +289,8 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--dir" && i + 1 < argc) {
       g_dir = argv[++i];
+    } else if (a == "--gather-us" && i + 1 < argc) {
+      g_gather_us = std::stoll(argv[++i]);
     } else if (a == "--verify-events" && i + 1 < argc) {
       g_verify_events = std::stoull(argv[++i]);
     } else {
@@ -234,6 +299,7 @@ int main(int argc, char** argv) {
   }
   int n = static_cast<int>(rest.size());
   benchmark::Initialize(&n, rest.data());
+  std::printf("group-commit gather window: %lld us\n", static_cast<long long>(g_gather_us));
   Collector collector;
   benchmark::RunSpecifiedBenchmarks(&collector);
   std::printf("\n%-34s %14s %14s %9s\n", "figure (per second)", "antrean", "plain RocksDB", "ratio");
@@ -241,6 +307,11 @@ int main(int argc, char** argv) {
     std::string suffix = std::string("/min_time:3.000/real_time/threads:") + t;
     Row(collector, (std::string("durable appends, ") + t + " threads").c_str(),
         "BM_LedgerAppend" + suffix, "BM_RocksSyncPut" + suffix);
+  }
+  for (const char* k : {"1", "8", "64"}) {
+    Row(collector, (std::string("durable appends, ") + k + " async in flight").c_str(),
+        std::string("BM_LedgerAppendAsync/") + k + "/iterations:1/manual_time",
+        std::string("BM_RocksSyncPut/min_time:3.000/real_time/threads:") + k);
   }
   Row(collector, "verify events (vs raw scan)", "BM_LedgerVerify/min_time:2.000/real_time",
       "BM_RocksScan/min_time:2.000/real_time");

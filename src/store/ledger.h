@@ -39,6 +39,9 @@ inline constexpr std::size_t kStateValueBytesMax = 64 * 1024;
 // Group commit: the writer gathers at most this much into one synced write.
 inline constexpr std::size_t kGroupCommitRequestsMax = 4096;
 inline constexpr std::size_t kGroupCommitBytesMax = 16 * 1024 * 1024;
+// How long the sync thread may wait, at most, for appends already on their way before an fsync
+// (Ledger::Options::sync_gather_micros).
+inline constexpr std::int64_t kSyncGatherMicrosMax = 10'000;
 // Back-pressure: appends waiting for the writer beyond this are refused with Busy.
 inline constexpr std::size_t kPendingAppendsMax = 65536;
 
@@ -197,6 +200,10 @@ class Ledger {
     // On a read-write open, this many events at the tail are re-hashed and their links checked;
     // a tail that does not verify makes Open fail with Corruption naming the sequence number.
     std::size_t tail_check_events = 1024;
+    // Group commit: before an fsync, while appenders are being answered or appends are queued or
+    // being written (their groups are moments away), wait up to this long so that one fsync covers
+    // them too. 0: sync at once. At most kSyncGatherMicrosMax. An idle ledger never waits.
+    std::int64_t sync_gather_micros = 500;
   };
 
   // Opens (or creates) the ledger in `dir`. Errors: IOError (locked by another process, read-only

@@ -4,6 +4,7 @@
 
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -55,6 +56,7 @@ class RocksLedger final : public Ledger {
   struct Written;
   void WriterLoop();
   void SyncLoop();
+  void GatherMore(std::deque<Written>& batch);
   void AckLoop();
   void WriteGroup(std::vector<std::unique_ptr<Pending>>& group);
   void Acknowledge(std::deque<Written>& written, const Status& sync_status, bool synced,
@@ -63,6 +65,7 @@ class RocksLedger final : public Ledger {
 
   std::string dir_;
   bool read_only_ = false;
+  std::int64_t sync_gather_micros_ = 0;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; destroyed before db_
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
@@ -87,6 +90,11 @@ class RocksLedger final : public Ledger {
   Status failed_;                               // sticky write failure; guarded by queue_mu_
   std::thread writer_;
 
+  // What the sync thread watches to decide whether more appends are about to be written: see
+  // GatherMore in rocks_ledger.cc.
+  std::atomic<std::size_t> queued_{0};  // appends in queue_
+  std::atomic<bool> writing_{false};    // the writer holds a group it has not handed on yet
+  std::atomic<bool> acking_{false};     // the ack thread is running callbacks
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   std::deque<Written> written_;  // groups written but not yet synced; guarded by sync_mu_

@@ -32,11 +32,20 @@
 #include "events/event_types.h"
 #include "projections/decision_state.h"
 #include "store/ledger.h"
+#include "tests/support/ledger_fixture.h"
 
 namespace antrean::app {
 namespace {
 
 namespace json = boost::json;
+using support::At;
+using support::Letters;
+using support::Msg;
+using support::NumberedPhone;
+using support::Ok;
+using support::SampleOffices;
+using support::Try;
+using support::kTuesdayMorning;
 
 constexpr char kKey[] = "counter-test-booking-code-key-0123456";
 constexpr char kOfficer[] = "petugas-bogor-07";
@@ -45,99 +54,13 @@ constexpr char kForfeited[] = "booking_forfeited.v1";
 constexpr char kRejected[] = "arrival_rejected.v1";
 constexpr char kReply[] = "reply_queued.v1";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "/counter_test.XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The sample office file: Bogor has sessions 08:00/10:00/13:00 and arrives 30 minutes early.
-domain::OfficeDirectory Offices() {
-  auto loaded = domain::LoadOfficeDirectory(ReadFile(ANTREAN_SOURCE_DIR "/config/offices.json"),
-                                            "offices.json");
-  EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
-  return loaded.ok() ? std::move(loaded).value() : domain::OfficeDirectory{};
-}
-
-domain::Instant At(const std::string& text) {
-  auto at = domain::ParseRfc3339(text);
-  EXPECT_TRUE(at.ok()) << text;
-  return at.ok() ? *at : domain::Instant{};
-}
-
-const std::string kBooked = "2017-08-01T08:00:00+07:00";  // registrations are sent then
-const std::string kDay = "2017-08-07";                    // a Monday: the service day booked
+// Offices: the sample office file; Bogor has sessions 08:00/10:00/13:00 and arrives 30 minutes
+// early.
+const std::string kBooked = kTuesdayMorning;  // registrations are sent then
+const std::string kDay = "2017-08-07";        // a Monday: the service day booked
 const std::string kDayText = "07082017";
 
-InboundMessage Msg(std::string id, std::string office, std::string from, std::string text,
-                   const std::string& at = kBooked) {
-  InboundMessage m;
-  m.message_id = std::move(id);
-  m.office = std::move(office);
-  m.from = std::move(from);
-  m.text = std::move(text);
-  m.at = At(at);
-  return m;
-}
-
-std::unique_ptr<store::Ledger> OpenLedger(const std::string& dir) {
-  auto ledger = store::Ledger::Open(dir, {});
-  EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
-  return ledger.ok() ? std::move(ledger).value() : nullptr;
-}
-
-// Submits one command and waits for its result; the status is not checked.
-CommandResult Try(Service& service, const Command& command) {
-  std::mutex mu;
-  std::optional<CommandResult> out;
-  service.Submit(command, [&](CommandResult r) {
-    std::lock_guard lk(mu);
-    out = std::move(r);
-  });
-  service.Drain();
-  std::lock_guard lk(mu);
-  EXPECT_TRUE(out.has_value()) << "done was not called";
-  return out.value_or(CommandResult{});
-}
-
-// As Try, and the command must have succeeded.
-CommandResult Ok(Service& service, const Command& command) {
-  CommandResult r = Try(service, command);
-  EXPECT_TRUE(r.status.ok()) << CommandTypeName(command) << ": " << r.status.ToString();
-  return r;
-}
-
-std::string Phone(int n) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "62812%08d", n);
-  return buf;
-}
-
-// A name of letters only, distinct for each n.
-std::string Letters(int n) {
-  std::string s;
-  do {
-    s.push_back(static_cast<char>('A' + n % 26));
-    n /= 26;
-  } while (n > 0);
-  return s;
-}
+std::string Phone(int n) { return NumberedPhone("62812", n); }
 
 std::string Person(int n) { return "#Orang " + Letters(n) + "#25011987#"; }
 
@@ -182,17 +105,9 @@ std::string Status_(store::Ledger& ledger, const std::string& code) {
   return b ? b->status : "(none)";
 }
 
-class Counter : public ::testing::Test {
+class Counter : public support::ServiceFixture {
  protected:
-  void SetUp() override {
-    ledger_ = OpenLedger(dir_.path());
-    ASSERT_NE(ledger_, nullptr);
-    service_ = std::make_unique<Service>(*ledger_, Offices(), Service::Options{kKey});
-  }
-  void TearDown() override {
-    service_.reset();
-    ledger_.reset();
-  }
+  Counter() : ServiceFixture(SampleOffices, kKey) {}
 
   // Person n registers from their own phone for `day_text` (DDMMYYYY) at `at`.
   CommandResult Register(int n, const std::string& at = kBooked,
@@ -206,9 +121,6 @@ class Counter : public ::testing::Test {
 
   std::uint64_t Head() const { return ledger_->GetHead().seq; }
 
-  TempDir dir_;
-  std::unique_ptr<store::Ledger> ledger_;
-  std::unique_ptr<Service> service_;
   int messages_ = 0;
 };
 
@@ -536,11 +448,7 @@ TEST_F(Counter, TheSameRequestIdTwiceIsADuplicateAndAppendsNothing) {
 TEST_F(Counter, ARequestIdIsADuplicateAfterARestartToo) {
   const std::string a = Code(1);
   const CommandResult first = Ok(*service_, Arrival(a, "2017-08-07T07:10:00+07:00", "req-r"));
-  service_.reset();
-  ledger_.reset();
-  ledger_ = OpenLedger(dir_.path());
-  ASSERT_NE(ledger_, nullptr);
-  service_ = std::make_unique<Service>(*ledger_, Offices(), Service::Options{kKey});
+  ASSERT_NO_FATAL_FAILURE(Restart());
   const store::Head head = ledger_->GetHead();
   const CommandResult again = Ok(*service_, Arrival(a, "2017-08-07T07:10:00+07:00", "req-r"));
   EXPECT_TRUE(again.duplicate);

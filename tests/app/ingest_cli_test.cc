@@ -15,81 +15,37 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/ledger_fixture.h"
+#include "tests/support/run_binary.h"
+
 namespace antrean {
 namespace {
 
 namespace json = boost::json;
+using support::IngestMessage;
+using support::JsonObjectLines;
+using support::kSampleOfficesPath;
+using support::RunAntrean;
+using support::TempDir;
 
 constexpr char kKey[] = "ingest-cli-test-booking-code-key-0123";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "/ingest_cli_test.XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  std::vector<json::object> lines;  // stdout, one JSON object per line
+// A run whose standard output was read as one JSON object per line, in `lines`.
+struct CliRun : support::CliRun {
+  std::vector<json::object> lines;
 };
 
 // Runs `env ENV antrean ARGS`; stdout is captured (and, for `json_lines`, parsed as one JSON
 // object per line), stderr read from a file.
-CliRun Antrean(const std::string& env, const std::string& args, const std::string& tmp,
-               bool json_lines = true) {
+CliRun Antrean(const std::string& env, const std::vector<std::string>& args,
+               const std::string& tmp, bool json_lines = true) {
   CliRun run;
-  const std::string err_file = tmp + "/stderr.txt";
-  const std::string cmd = "env " + env + " " + Quote(ANTREAN_BINARY) + " " + args + " 2>" +
-                          Quote(err_file);
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    ADD_FAILURE() << "popen " << cmd;
-    return run;
-  }
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.out.append(buf, n);
-  const int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  std::stringstream err;
-  err << in.rdbuf();
-  run.err = err.str();
-  if (!json_lines) return run;
-  std::istringstream lines(run.out);
-  for (std::string line; std::getline(lines, line);) {
-    boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    if (ec || !v.is_object()) {
-      ADD_FAILURE() << "not a JSON object line: " << line;
-      continue;
-    }
-    run.lines.push_back(v.as_object());
-  }
+  static_cast<support::CliRun&>(run) = RunAntrean(args, tmp, env);
+  if (json_lines) run.lines = JsonObjectLines(run.out);
   return run;
 }
 
 std::string WithKey() { return "ANTREAN_BOOKING_CODE_KEY=" + std::string(kKey); }
-
-std::string Msg(const std::string& id, const std::string& office, const std::string& from,
-                const std::string& at, const std::string& text) {
-  return json::serialize(json::object{{"type", "whatsapp.message"}, {"at", at},
-                                      {"office", office}, {"message_id", id}, {"from", from},
-                                      {"text", text}});
-}
 
 class Ingest : public ::testing::Test {
  protected:
@@ -99,10 +55,9 @@ class Ingest : public ::testing::Test {
     for (const auto& l : lines) out << l << "\n";
     return path;
   }
-  std::string Args(const std::string& input) const {
-    return "ingest --ledger " + Quote(ledger()) + " --config " +
-           Quote(ANTREAN_SOURCE_DIR "/config/offices.json") + " --secrets " +
-           Quote(dir_.path() + "/no-secrets.json") + " " + Quote(input);
+  std::vector<std::string> Args(const std::string& input) const {
+    return {"ingest",    "--ledger", ledger(), "--config", kSampleOfficesPath,
+            "--secrets", dir_.path() + "/no-secrets.json", input};
   }
   std::string ledger() const { return dir_.path() + "/ledger"; }
   CliRun Ingest_(const std::string& env, const std::vector<std::string>& lines) {
@@ -123,11 +78,11 @@ std::string Str(const json::object& o, const char* key) {
 
 TEST_F(Ingest, PrintsOneResultLinePerNonBlankLineInOrder) {
   const CliRun run = Ingest_(WithKey(), {
-      Msg("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017"),
+      IngestMessage("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017"),
       "",
       "   ",
-      Msg("m2", "bogor", "0812 3456 7802", kAt, "#syarat"),
-      Msg("m3", "bogor", "0812 3456 7803", kAt, "#Andi#01021985#19082017"),
+      IngestMessage("m2", "bogor", "0812 3456 7802", kAt, "#syarat"),
+      IngestMessage("m3", "bogor", "0812 3456 7803", kAt, "#Andi#01021985#19082017"),
   });
   EXPECT_EQ(run.exit_code, 0) << run.err;
   ASSERT_EQ(run.lines.size(), 3u) << run.out;
@@ -144,7 +99,7 @@ TEST_F(Ingest, PrintsOneResultLinePerNonBlankLineInOrder) {
 }
 
 TEST_F(Ingest, ARegistrationLineCarriesItsEventsCodeQueueNumberScheduleAndReply) {
-  const CliRun run = Ingest_(WithKey(), {Msg("m1", "bogor", "0812 3456 7801", kAt,
+  const CliRun run = Ingest_(WithKey(), {IngestMessage("m1", "bogor", "0812 3456 7801", kAt,
                                           "#Budi#25011987#07082017")});
   ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
   const json::object& l = run.lines[0];
@@ -168,7 +123,7 @@ TEST_F(Ingest, ARegistrationLineCarriesItsEventsCodeQueueNumberScheduleAndReply)
 }
 
 TEST_F(Ingest, ARejectionLineCarriesItsReasonAndReply) {
-  const CliRun run = Ingest_(WithKey(), {Msg("m1", "bogor", "0812 3456 7801", kAt,
+  const CliRun run = Ingest_(WithKey(), {IngestMessage("m1", "bogor", "0812 3456 7801", kAt,
                                           "#Budi#31021987#07082017")});
   EXPECT_EQ(run.exit_code, 0) << "a rejected registration is a command that went fine";
   ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
@@ -182,9 +137,9 @@ TEST_F(Ingest, ARejectionLineCarriesItsReasonAndReply) {
 
 TEST_F(Ingest, AMalformedLineIsRefusedByLineAndFieldAndTheRestStillRuns) {
   const CliRun run = Ingest_(WithKey(), {
-      Msg("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017"),
+      IngestMessage("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017"),
       R"({"type":"whatsapp.message","at":"2017-08-01 08:00","office":"bogor","message_id":"m2","from":"081234567802","text":"#syarat"})",
-      Msg("m3", "bogor", "0812 3456 7803", kAt, "#Siti#12031990#07082017"),
+      IngestMessage("m3", "bogor", "0812 3456 7803", kAt, "#Siti#12031990#07082017"),
   });
   EXPECT_EQ(run.exit_code, 1) << run.err;
   ASSERT_EQ(run.lines.size(), 3u) << run.out;
@@ -201,7 +156,7 @@ TEST_F(Ingest, AMalformedLineIsRefusedByLineAndFieldAndTheRestStillRuns) {
 TEST_F(Ingest, NotJsonIsRefusedAndTheRestStillRuns) {
   const CliRun run = Ingest_(WithKey(), {
       "#Budi#25011987#07082017",
-      Msg("m2", "bogor", "0812 3456 7802", kAt, "#bayar"),
+      IngestMessage("m2", "bogor", "0812 3456 7802", kAt, "#bayar"),
   });
   EXPECT_EQ(run.exit_code, 1);
   ASSERT_EQ(run.lines.size(), 2u) << run.out;
@@ -211,14 +166,14 @@ TEST_F(Ingest, NotJsonIsRefusedAndTheRestStillRuns) {
 }
 
 TEST_F(Ingest, ExitsZeroWhenEveryLineWasAccepted) {
-  const CliRun run = Ingest_(WithKey(), {Msg("m1", "batam", "0812 3456 7801",
+  const CliRun run = Ingest_(WithKey(), {IngestMessage("m1", "batam", "0812 3456 7801",
                                           "2017-07-20T08:00:00+07:00", "#syarat")});
   EXPECT_EQ(run.exit_code, 0) << run.err;
 }
 
 TEST_F(Ingest, ExitsThreeWithoutABookingCodeKeyAndSaysHowToSetIt) {
   const CliRun run = Ingest_("-u ANTREAN_BOOKING_CODE_KEY",
-                          {Msg("m1", "bogor", "0812 3456 7801", kAt, "#syarat")});
+                          {IngestMessage("m1", "bogor", "0812 3456 7801", kAt, "#syarat")});
   EXPECT_EQ(run.exit_code, 3);
   EXPECT_TRUE(run.lines.empty()) << run.out;
   EXPECT_NE(run.err.find("ANTREAN_BOOKING_CODE_KEY"), std::string::npos) << run.err;
@@ -226,18 +181,15 @@ TEST_F(Ingest, ExitsThreeWithoutABookingCodeKeyAndSaysHowToSetIt) {
 }
 
 TEST_F(Ingest, ExitsTwoForAnUnknownFlag) {
-  const CliRun run = Antrean(WithKey(), "ingest --ledger " + Quote(ledger()) + " --config " +
-                                         Quote(ANTREAN_SOURCE_DIR "/config/offices.json") +
-                                         " --bogus 1",
-                          dir_.path());
+  const CliRun run = Antrean(
+      WithKey(), {"ingest", "--ledger", ledger(), "--config", kSampleOfficesPath, "--bogus", "1"},
+      dir_.path());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("usage"), std::string::npos) << run.err;
 }
 
 TEST_F(Ingest, ExitsTwoWithoutTheLedgerFlag) {
-  const CliRun run = Antrean(WithKey(), "ingest --config " +
-                                         Quote(ANTREAN_SOURCE_DIR "/config/offices.json"),
-                          dir_.path());
+  const CliRun run = Antrean(WithKey(), {"ingest", "--config", kSampleOfficesPath}, dir_.path());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("--ledger"), std::string::npos) << run.err;
 }
@@ -248,20 +200,20 @@ TEST_F(Ingest, TheLedgerItWroteVerifies) {
     const std::string phone = "0812 3456 78" + std::to_string(10 + i);
     const std::string name = std::string("Orang ") + static_cast<char>('A' + i % 26) +
                              static_cast<char>('A' + i / 26);
-    lines.push_back(Msg("v" + std::to_string(i), i % 3 == 0 ? "jakarta-pusat" : "bogor", phone,
+    lines.push_back(IngestMessage("v" + std::to_string(i), i % 3 == 0 ? "jakarta-pusat" : "bogor", phone,
                         kAt, "#" + name + "#25011987#0" + std::to_string(7 + i % 3) + "082017"));
   }
-  lines.push_back(Msg("v-bad", "bogor", "0812 3456 7899", kAt, "#Budi#25011987#17082017"));
+  lines.push_back(IngestMessage("v-bad", "bogor", "0812 3456 7899", kAt, "#Budi#25011987#17082017"));
   const CliRun run = Ingest_(WithKey(), lines);
   EXPECT_EQ(run.exit_code, 0) << run.err;
   ASSERT_EQ(run.lines.size(), lines.size());
-  const CliRun verify = Antrean("", "verify --ledger " + Quote(ledger()), dir_.path(), false);
+  const CliRun verify = Antrean("", {"verify", "--ledger", ledger()}, dir_.path(), false);
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 TEST_F(Ingest, IngestingTheSameFileAgainAppendsNothingAndReportsDuplicates) {
   const std::vector<std::string> lines = {
-      Msg("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017")};
+      IngestMessage("m1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017")};
   const CliRun first = Ingest_(WithKey(), lines);
   const CliRun again = Ingest_(WithKey(), lines);
   ASSERT_EQ(first.lines.size(), 1u);

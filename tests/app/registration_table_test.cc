@@ -33,11 +33,20 @@
 #include "projections/decision_state.h"
 #include "projections/fold.h"
 #include "store/ledger.h"
+#include "tests/support/ledger_fixture.h"
 
 namespace antrean::app {
 namespace {
 
 namespace json = boost::json;
+using support::At;
+using support::KecilOffice;
+using support::LoadOffices;
+using support::Msg;
+using support::OpenLedger;
+using support::SampleOfficesJson;
+using support::TempDir;
+using support::Try;
 
 constexpr char kCodeKey[] = "registration-table-test-key-0123456789";
 constexpr char kReceived[] = "message_received.v1";
@@ -46,85 +55,12 @@ constexpr char kReplyQueued[] = "reply_queued.v1";
 constexpr char kIssuedType[] = "booking_code_issued.v1";
 constexpr char kRejectedType[] = "registration_rejected.v2";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "/registration_table_test.XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // The sample office file plus "kecil": tiny sessions (1 + 1 bookings a day) to reach day_full.
 domain::OfficeDirectory Offices() {
-  std::ifstream in(ANTREAN_SOURCE_DIR "/config/offices.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  json::value file = json::parse(text.str());
-  file.as_object()["offices"].as_array().push_back(json::parse(R"json({
-      "id": "kecil",
-      "name": "Kantor Imigrasi Kecil (uji)",
-      "whatsapp_numbers": [{"display": "0811 0000 0099"}],
-      "sessions": [{"start": "08:00", "capacity": 1}, {"start": "10:00", "capacity": 1}],
-      "daily_quota": 2,
-      "booking_horizon_days": 7
-  })json"));
-  auto offices = domain::LoadOfficeDirectory(json::serialize(file), "offices+kecil");
-  EXPECT_TRUE(offices.ok()) << offices.status().ToString();
-  return offices.ok() ? std::move(offices).value() : domain::OfficeDirectory{};
+  json::value file = SampleOfficesJson();
+  file.as_object()["offices"].as_array().push_back(KecilOffice());
+  return LoadOffices(file, "offices+kecil");
 }
-
-domain::Instant At(const std::string& text) {
-  auto at = domain::ParseRfc3339(text);
-  EXPECT_TRUE(at.ok()) << text;
-  return at.ok() ? *at : domain::Instant{};
-}
-
-CommandResult Decide(Service& service, const Command& command) {
-  std::mutex mu;
-  std::optional<CommandResult> out;
-  service.Submit(command, [&](CommandResult r) {
-    std::lock_guard lk(mu);
-    out = std::move(r);
-  });
-  service.Drain();
-  std::lock_guard lk(mu);
-  EXPECT_TRUE(out.has_value()) << "done was not called";
-  return out.value_or(CommandResult{});
-}
-
-// Decision rows read through the ledger, written to a scratch map: to fold an event appended
-// directly (there is no blacklist command yet).
-class LedgerRows : public projections::StateRows {
- public:
-  explicit LedgerRows(store::Ledger& ledger) : ledger_(ledger) {}
-  Result<std::optional<std::string>> Read(std::string_view key) override {
-    if (auto it = changed_.find(std::string(key)); it != changed_.end()) return it->second;
-    return ledger_.GetState(key);
-  }
-  void Write(std::string key, std::string value) override { changed_[key] = std::move(value); }
-  void Erase(std::string key) override { changed_[key] = std::nullopt; }
-  // The changes as an append request's state_puts and state_deletes.
-  void AddTo(store::AppendRequest& request) const {
-    for (const auto& [key, value] : changed_) {
-      if (value) {
-        request.state_puts.emplace_back(key, *value);
-      } else {
-        request.state_deletes.push_back(key);
-      }
-    }
-  }
-
- private:
-  store::Ledger& ledger_;
-  std::map<std::string, std::optional<std::string>> changed_;
-};
 
 // An officer blacklists `phone`: the event and its decision rows, appended in one batch.
 void Blacklist(store::Ledger& ledger, const std::string& phone, const std::string& at) {
@@ -132,18 +68,8 @@ void Blacklist(store::Ledger& ledger, const std::string& phone, const std::strin
   e.phone = phone;
   e.reason = "iseng: pendaftaran palsu berulang";
   e.evidence = {1};
-  const std::string officer = "petugas-01";
-  const std::int64_t at_us = At(at).micros_since_epoch;
-  LedgerRows rows(ledger);
-  ASSERT_TRUE(projections::FoldEvent(e, {officer, at_us}, rows).ok());
-  store::AppendRequest request;
-  request.events.push_back(events::ToNewEvent(e));
-  request.recorded_at_us = at_us;
-  request.cause = {"blacklist-" + phone, officer};
-  rows.AddTo(request);
-  request.state_checkpoint_key = std::string(projections::kCheckpointKey);
-  auto appended = ledger.Append(std::move(request));
-  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  support::AppendFolded(ledger, e, {"blacklist-" + phone, "petugas-01"},
+                        At(at).micros_since_epoch);
 }
 
 enum class Want { kIssued, kRepeated, kRejected, kInformation, kRecorded, kBlacklistPhone };
@@ -438,9 +364,9 @@ bool HasType(const CommandResult& r, std::string_view type) {
 
 TEST(RegistrationTable, EveryMessageGetsItsOutcomeAndIsRecordedBeforeAnythingIsDecided) {
   TempDir dir;
-  auto ledger = store::Ledger::Open(dir.path() + "/ledger", {});
-  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
-  Service service(**ledger, Offices(), {kCodeKey});
+  auto ledger = OpenLedger(dir.path() + "/ledger");
+  ASSERT_NE(ledger, nullptr);
+  Service service(*ledger, Offices(), {kCodeKey});
 
   const std::vector<Row> table = Table();
   std::map<std::string, std::string> codes;  // label -> booking code
@@ -451,19 +377,15 @@ TEST(RegistrationTable, EveryMessageGetsItsOutcomeAndIsRecordedBeforeAnythingIsD
     SCOPED_TRACE("row " + std::to_string(i + 1) + ": " + row.office + " " + row.from + " " +
                  row.at + " " + json::serialize(json::value(row.text)));
     if (row.want == Want::kBlacklistPhone) {
-      Blacklist(**ledger, row.from, row.at);
+      Blacklist(*ledger, row.from, row.at);
       continue;
     }
     ++messages;
-    InboundMessage m;
-    m.message_id = "wamid.table." + std::to_string(i + 1);
-    m.office = row.office;
-    m.from = row.from;
+    InboundMessage m = Msg("wamid.table." + std::to_string(i + 1), row.office, row.from,
+                           Fill(row.text, codes), row.at);
     m.kind = row.kind;
-    m.text = Fill(row.text, codes);
     m.media = row.media;
-    m.at = At(row.at);
-    const CommandResult r = Decide(service, Command(m));
+    const CommandResult r = Try(service, m);
     ASSERT_TRUE(r.status.ok()) << r.status.ToString();
     EXPECT_FALSE(r.duplicate);
     ASSERT_FALSE(r.events.empty());
@@ -483,7 +405,7 @@ TEST(RegistrationTable, EveryMessageGetsItsOutcomeAndIsRecordedBeforeAnythingIsD
     }
     // Every event decodes; the recorded message is the message sent.
     for (const auto& e : r.events) {
-      auto stored = (*ledger)->Get(e.seq);
+      auto stored = ledger->Get(e.seq);
       ASSERT_TRUE(stored.ok()) << stored.status().ToString();
       EXPECT_EQ(stored->type, e.type);
       auto decoded = events::DecodeEvent(stored->type, stored->payload);
@@ -564,7 +486,7 @@ TEST(RegistrationTable, EveryMessageGetsItsOutcomeAndIsRecordedBeforeAnythingIsD
   }
   EXPECT_GE(messages, 80u);
   service.Drain();
-  auto report = (*ledger)->Verify({});
+  auto report = ledger->Verify({});
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok) << report->detail;
 }

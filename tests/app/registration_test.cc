@@ -34,165 +34,49 @@
 #include "projections/decision_state.h"
 #include "projections/fold.h"
 #include "store/ledger.h"
+#include "tests/support/ledger_fixture.h"
 
 namespace antrean::app {
 namespace {
 
 namespace json = boost::json;
+using support::At;
+using support::BigEndian8;
+using support::KecilOffice;
+using support::Letters;
+using support::LoadOffices;
+using support::Msg;
+using support::NumberedPhone;
+using support::Ok;
+using support::OpenLedger;
+using support::SampleOfficesJson;
+using support::ScratchRows;
+using support::SubmitAll;
+using support::TempDir;
+using support::kTuesdayMorning;
 
 constexpr char kKey[] = "registration-test-booking-code-key-A";
 constexpr char kOtherKey[] = "registration-test-booking-code-key-B";
 constexpr char kReceived[] = "message_received.v1";
 constexpr char kConfigApplied[] = "office_configuration_applied.v1";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "/registration_test.XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The sample office file plus "kecil" (two sessions of one booking: a day fills at once).
 // `horizon` changes Bogor's booking horizon, to make a different configuration.
 domain::OfficeDirectory Offices(int bogor_horizon = 30) {
-  json::value file = json::parse(ReadFile(ANTREAN_SOURCE_DIR "/config/offices.json"));
+  json::value file = SampleOfficesJson();
   json::array& offices = file.as_object()["offices"].as_array();
   for (auto& o : offices) {
     if (o.as_object()["id"] == "bogor") o.as_object()["booking_horizon_days"] = bogor_horizon;
   }
-  offices.push_back(json::parse(R"json({
-      "id": "kecil",
-      "name": "Kantor Imigrasi Kecil (uji)",
-      "whatsapp_numbers": [{"display": "0811 0000 0099"}],
-      "sessions": [{"start": "08:00", "capacity": 1}, {"start": "10:00", "capacity": 1}],
-      "daily_quota": 2,
-      "booking_horizon_days": 7
-  })json"));
-  auto loaded = domain::LoadOfficeDirectory(json::serialize(file), "offices+kecil");
-  EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
-  return loaded.ok() ? std::move(loaded).value() : domain::OfficeDirectory{};
+  offices.push_back(KecilOffice());
+  return LoadOffices(file, "offices+kecil");
 }
 
-domain::Instant At(const std::string& text) {
-  auto at = domain::ParseRfc3339(text);
-  EXPECT_TRUE(at.ok()) << text;
-  return at.ok() ? *at : domain::Instant{};
-}
+const std::string kMorning = kTuesdayMorning;  // 2017-08-01 08:00 WIB, a Tuesday
 
-const std::string kMorning = "2017-08-01T08:00:00+07:00";  // a Tuesday
-
-InboundMessage Msg(std::string id, std::string office, std::string from, std::string text,
-                   const std::string& at = kMorning, bool image = false) {
-  InboundMessage m;
-  m.message_id = std::move(id);
-  m.office = std::move(office);
-  m.from = std::move(from);
-  m.text = std::move(text);
-  m.at = At(at);
-  if (image) {
-    m.kind = "image";
-    m.media = events::Media{"image", "ektp-" + m.message_id, std::string("image/jpeg"),
-                            std::nullopt};
-  }
-  return m;
-}
-
-std::unique_ptr<store::Ledger> OpenLedger(const std::string& dir) {
-  auto ledger = store::Ledger::Open(dir, {});
-  EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
-  return ledger.ok() ? std::move(ledger).value() : nullptr;
-}
-
-CommandResult Decide(Service& service, const InboundMessage& m) {
-  std::mutex mu;
-  std::optional<CommandResult> out;
-  service.Submit(Command(m), [&](CommandResult r) {
-    std::lock_guard lk(mu);
-    out = std::move(r);
-  });
-  service.Drain();
-  std::lock_guard lk(mu);
-  EXPECT_TRUE(out.has_value()) << "done was not called";
-  CommandResult r = out.value_or(CommandResult{});
-  EXPECT_TRUE(r.status.ok()) << m.message_id << ": " << r.status.ToString();
-  return r;
-}
-
-// Submits every message back to back (appends overlap), then drains.
-std::vector<CommandResult> SubmitAll(Service& service, const std::vector<InboundMessage>& ms) {
-  std::mutex mu;
-  std::vector<CommandResult> results(ms.size());
-  for (std::size_t i = 0; i < ms.size(); ++i) {
-    service.Submit(Command(ms[i]), [&mu, &results, i](CommandResult r) {
-      std::lock_guard lk(mu);
-      results[i] = std::move(r);
-    });
-  }
-  service.Drain();
-  std::lock_guard lk(mu);
-  for (std::size_t i = 0; i < ms.size(); ++i) {
-    EXPECT_TRUE(results[i].status.ok()) << ms[i].message_id << ": "
-                                        << results[i].status.ToString();
-  }
-  return results;
-}
-
-// Rows read through the ledger and written to a scratch map: to append an event that no
-// command makes yet (a blacklisting, a forfeit) together with its decision rows.
-class LedgerRows : public projections::StateRows {
- public:
-  explicit LedgerRows(store::Ledger& ledger) : ledger_(ledger) {}
-  Result<std::optional<std::string>> Read(std::string_view key) override {
-    if (auto it = changed_.find(std::string(key)); it != changed_.end()) return it->second;
-    return ledger_.GetState(key);
-  }
-  void Write(std::string key, std::string value) override { changed_[key] = std::move(value); }
-  void Erase(std::string key) override { changed_[key] = std::nullopt; }
-  // The changes as an append request's state_puts and state_deletes.
-  void AddTo(store::AppendRequest& request) const {
-    for (const auto& [key, value] : changed_) {
-      if (value) {
-        request.state_puts.emplace_back(key, *value);
-      } else {
-        request.state_deletes.push_back(key);
-      }
-    }
-  }
-
- private:
-  store::Ledger& ledger_;
-  std::map<std::string, std::optional<std::string>> changed_;
-};
-
+// An officer's action at `at`: an event no command makes yet, appended with its rows.
 void AppendFolded(store::Ledger& ledger, const events::Event& event, const std::string& at) {
-  ASSERT_TRUE(events::Validate(event).ok()) << events::Validate(event).ToString();
-  const std::string officer = "petugas-01";
-  const std::int64_t at_us = At(at).micros_since_epoch;
-  LedgerRows rows(ledger);
-  ASSERT_TRUE(projections::FoldEvent(event, {officer, at_us}, rows).ok());
-  store::AppendRequest request;
-  request.events.push_back(events::ToNewEvent(event));
-  request.recorded_at_us = at_us;
-  request.cause = {"officer-action", officer};
-  rows.AddTo(request);
-  request.state_checkpoint_key = std::string(projections::kCheckpointKey);
-  auto appended = ledger.Append(std::move(request));
-  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  support::AppendFolded(ledger, event, {"officer-action", "petugas-01"}, At(at).micros_since_epoch);
 }
 
 void Blacklist(store::Ledger& ledger, const std::string& phone, const std::string& at) {
@@ -208,21 +92,7 @@ std::size_t ReceivedIndex(const CommandResult& r) {
   return !r.events.empty() && r.events[0].type == kConfigApplied ? 1 : 0;
 }
 
-std::string Phone(int n) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "62813%08d", n);
-  return buf;
-}
-
-// A name of letters only, distinct for each n.
-std::string Letters(int n) {
-  std::string s;
-  do {
-    s.push_back(static_cast<char>('A' + n % 26));
-    n /= 26;
-  } while (n > 0);
-  return s;
-}
+std::string Phone(int n) { return NumberedPhone("62813", n); }
 
 std::string Plus(const std::string& at, int seconds) {
   return domain::FormatRfc3339(
@@ -313,7 +183,7 @@ TEST(Registration, EveryRejectionReasonOfTheCatalogueIsReachedAndItsMessageRecor
   auto send = [&](const std::string& office, const std::string& from, const std::string& text,
                   const std::string& at = kMorning, bool image = false) {
     results.push_back(
-        Decide(service, Msg("wamid.reasons." + std::to_string(++n), office, from, text, at, image)));
+        Ok(service, Msg("wamid.reasons." + std::to_string(++n), office, from, text, at, image)));
   };
   send("bogor", p1, "#Budi#25011987#07082017");
   send("bogor", p4, "#Budi#25011987");                 // unreadable_message
@@ -442,9 +312,9 @@ TEST(Registration, TheSameMessageIdTwiceAppendsNothingAndReturnsTheOriginalBooki
   ASSERT_NE(ledger, nullptr);
   Service service(*ledger, Offices(), {kKey});
   const InboundMessage m = Msg("wamid.dup.1", "bogor", Phone(1), "#Budi#25011987#07082017");
-  const CommandResult first = Decide(service, m);
+  const CommandResult first = Ok(service, m);
   const store::Head head = ledger->GetHead();
-  const CommandResult again = Decide(service, m);
+  const CommandResult again = Ok(service, m);
   EXPECT_FALSE(first.duplicate);
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(ledger->GetHead(), head);
@@ -466,8 +336,8 @@ TEST(Registration, ADuplicateWithOtherTextStillReturnsTheOriginalResult) {
   ASSERT_NE(ledger, nullptr);
   Service service(*ledger, Offices(), {kKey});
   const CommandResult first =
-      Decide(service, Msg("wamid.dup.2", "bogor", Phone(1), "#Budi#25011987#07082017"));
-  const CommandResult again = Decide(service, Msg("wamid.dup.2", "bogor", Phone(1), "#syarat"));
+      Ok(service, Msg("wamid.dup.2", "bogor", Phone(1), "#Budi#25011987#07082017"));
+  const CommandResult again = Ok(service, Msg("wamid.dup.2", "bogor", Phone(1), "#syarat"));
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.outcome.kind, Outcome::Kind::kIssued);
   EXPECT_EQ(again.outcome.booking_code, first.outcome.booking_code);
@@ -481,8 +351,8 @@ TEST(Registration, ADuplicateOfARejectionReturnsTheSameRejection) {
   for (const std::string text : {"#Budi#25O11987#07082017", "#Budi#25011987#05082017"}) {
     SCOPED_TRACE(text);
     const InboundMessage m = Msg("wamid.dup." + text, "bogor", Phone(1), text);
-    const CommandResult first = Decide(service, m);
-    const CommandResult again = Decide(service, m);
+    const CommandResult first = Ok(service, m);
+    const CommandResult again = Ok(service, m);
     ASSERT_EQ(first.outcome.kind, Outcome::Kind::kRejected);
     EXPECT_TRUE(again.duplicate);
     EXPECT_EQ(again.outcome.kind, Outcome::Kind::kRejected);
@@ -499,11 +369,11 @@ TEST(Registration, ADuplicateOfARepeatedRegistrationReturnsTheSameCodeAgain) {
   ASSERT_NE(ledger, nullptr);
   Service service(*ledger, Offices(), {kKey});
   const CommandResult issued =
-      Decide(service, Msg("wamid.rep.1", "bogor", Phone(1), "#Budi#25011987#07082017"));
+      Ok(service, Msg("wamid.rep.1", "bogor", Phone(1), "#Budi#25011987#07082017"));
   const InboundMessage m = Msg("wamid.rep.2", "bogor", Phone(1), "#Budi#25011987#07082017");
-  const CommandResult first = Decide(service, m);
+  const CommandResult first = Ok(service, m);
   ASSERT_EQ(first.outcome.kind, Outcome::Kind::kRepeated);
-  const CommandResult again = Decide(service, m);
+  const CommandResult again = Ok(service, m);
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.outcome.kind, Outcome::Kind::kRepeated);
   EXPECT_EQ(again.outcome.booking_code, issued.outcome.booking_code);
@@ -517,9 +387,9 @@ TEST(Registration, ADuplicateOfAnInformationRequestReturnsTheSameAnswer) {
   ASSERT_NE(ledger, nullptr);
   Service service(*ledger, Offices(), {kKey});
   const InboundMessage m = Msg("wamid.info.1", "bogor", Phone(1), "#bayar");
-  const CommandResult first = Decide(service, m);
+  const CommandResult first = Ok(service, m);
   ASSERT_EQ(first.outcome.information, "payment");
-  const CommandResult again = Decide(service, m);
+  const CommandResult again = Ok(service, m);
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.outcome.kind, Outcome::Kind::kInformation);
   EXPECT_EQ(again.outcome.information, "payment");
@@ -563,12 +433,12 @@ TEST(Registration, ADuplicateAfterARestartReturnsTheOriginalResult) {
     auto ledger = OpenLedger(dir.path());
     ASSERT_NE(ledger, nullptr);
     Service service(*ledger, Offices(), {kKey});
-    first = Decide(service, m);
+    first = Ok(service, m);
   }
   auto ledger = OpenLedger(dir.path());
   ASSERT_NE(ledger, nullptr);
   Service service(*ledger, Offices(), {kKey});
-  const CommandResult again = Decide(service, m);
+  const CommandResult again = Ok(service, m);
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.outcome.booking_code, first.outcome.booking_code);
   EXPECT_EQ(ledger->GetHead().seq, first.events.back().seq);
@@ -585,7 +455,7 @@ TEST(Registration, QueueNumbersCountFromOnePerOfficeAndDay) {
   auto issue = [&](const std::string& office, const std::string& arrival) {
     ++n;
     const CommandResult r =
-        Decide(service, Msg("wamid.q." + std::to_string(n), office, Phone(n),
+        Ok(service, Msg("wamid.q." + std::to_string(n), office, Phone(n),
                          "#Orang " + Letters(n) + "#25011987#" + arrival));
     EXPECT_EQ(r.outcome.kind, Outcome::Kind::kIssued) << r.outcome.reason;
     return r.outcome.queue_number;
@@ -608,7 +478,7 @@ TEST(Registration, AForfeitedNumberIsNeverReusedEvenWhenItsApplicantRegistersAga
   {
     Service service(*ledger, offices, {kKey});
     for (int i = 1; i <= 3; ++i) {
-      issued.push_back(Decide(service, Msg("wamid.f." + std::to_string(i), "bogor", Phone(i),
+      issued.push_back(Ok(service, Msg("wamid.f." + std::to_string(i), "bogor", Phone(i),
                                         "#Orang " + Letters(i) + "#25011987#07082017")));
       EXPECT_EQ(issued.back().outcome.queue_number, static_cast<std::uint32_t>(i));
     }
@@ -625,14 +495,14 @@ TEST(Registration, AForfeitedNumberIsNeverReusedEvenWhenItsApplicantRegistersAga
   AppendFolded(*ledger, forfeit, forfeit.arrived_at);
 
   Service service(*ledger, offices, {kKey});  // after a restart, too
-  const CommandResult again = Decide(service, Msg("wamid.f.again", "bogor", Phone(2),
+  const CommandResult again = Ok(service, Msg("wamid.f.again", "bogor", Phone(2),
                                                "#Orang " + Letters(2) + "#25011987#07082017",
                                                "2017-08-07T09:05:00+07:00"));
   EXPECT_EQ(again.outcome.kind, Outcome::Kind::kIssued) << again.outcome.reason;
   EXPECT_EQ(again.outcome.queue_number, 4u);
   EXPECT_EQ(again.outcome.session, "10:00") << "08:00 can no longer be reached";
   EXPECT_NE(again.outcome.booking_code, forfeit.code);
-  const CommandResult next = Decide(service, Msg("wamid.f.next", "bogor", Phone(9),
+  const CommandResult next = Ok(service, Msg("wamid.f.next", "bogor", Phone(9),
                                               "#Orang Baru#25011987#07082017",
                                               "2017-08-07T09:06:00+07:00"));
   EXPECT_EQ(next.outcome.queue_number, 5u);
@@ -669,7 +539,7 @@ TEST(Registration, BookingCodesAreDerivedNotDrawn) {
   ASSERT_NE(ledger, nullptr);
   Service service(*ledger, Offices(), {kKey});
   const CommandResult r =
-      Decide(service, Msg("wamid.code", "bogor", Phone(1), "#Budi#25011987#07082017"));
+      Ok(service, Msg("wamid.code", "bogor", Phone(1), "#Budi#25011987#07082017"));
   EXPECT_EQ(r.outcome.booking_code, DeriveBookingCode(kKey, "bogor", "2017-08-07", 1, 0));
 }
 
@@ -740,7 +610,7 @@ TEST(Registration, TheFirstMessageForAnOfficeRecordsItsConfigurationOnce) {
   auto ledger = OpenLedger(dir.path());
   ASSERT_NE(ledger, nullptr);
   Service service(*ledger, Offices(), {kKey});
-  const CommandResult first = Decide(service, Msg("wamid.c1", "bogor", Phone(1), "#syarat"));
+  const CommandResult first = Ok(service, Msg("wamid.c1", "bogor", Phone(1), "#syarat"));
   ASSERT_GE(first.events.size(), 2u);
   EXPECT_EQ(first.events[0].type, kConfigApplied);
   EXPECT_EQ(first.events[1].type, kReceived);
@@ -751,7 +621,7 @@ TEST(Registration, TheFirstMessageForAnOfficeRecordsItsConfigurationOnce) {
   EXPECT_EQ(std::get<events::OfficeConfigurationApplied>(*decoded).office, "bogor");
   for (int i = 2; i <= 4; ++i) {
     const CommandResult later =
-        Decide(service, Msg("wamid.c" + std::to_string(i), "bogor", Phone(i),
+        Ok(service, Msg("wamid.c" + std::to_string(i), "bogor", Phone(i),
                          "#Orang " + Letters(i) + "#25011987#07082017"));
     ASSERT_FALSE(later.events.empty());
     EXPECT_EQ(later.events[0].type, kReceived);
@@ -764,13 +634,13 @@ TEST(Registration, EachOfficeRecordsItsOwnConfiguration) {
   auto ledger = OpenLedger(dir.path());
   ASSERT_NE(ledger, nullptr);
   Service service(*ledger, Offices(), {kKey});
-  EXPECT_EQ(Decide(service, Msg("wamid.o1", "bogor", Phone(1), "#syarat")).events[0].type,
+  EXPECT_EQ(Ok(service, Msg("wamid.o1", "bogor", Phone(1), "#syarat")).events[0].type,
             kConfigApplied);
-  EXPECT_EQ(Decide(service, Msg("wamid.o2", "jakarta-pusat", Phone(1), "#syarat")).events[0].type,
+  EXPECT_EQ(Ok(service, Msg("wamid.o2", "jakarta-pusat", Phone(1), "#syarat")).events[0].type,
             kConfigApplied);
-  EXPECT_EQ(Decide(service, Msg("wamid.o3", "bogor", Phone(1), "#bayar")).events[0].type, kReceived);
+  EXPECT_EQ(Ok(service, Msg("wamid.o3", "bogor", Phone(1), "#bayar")).events[0].type, kReceived);
   // A number no office owns has no configuration to record.
-  EXPECT_EQ(Decide(service, Msg("wamid.o4", "surabaya", Phone(1), "#bayar")).events[0].type,
+  EXPECT_EQ(Ok(service, Msg("wamid.o4", "surabaya", Phone(1), "#bayar")).events[0].type,
             kReceived);
 }
 
@@ -780,47 +650,25 @@ TEST(Registration, TheConfigurationIsNotRecordedAgainAfterARestartButIsWhenItCha
     auto ledger = OpenLedger(dir.path());
     ASSERT_NE(ledger, nullptr);
     Service service(*ledger, Offices(), {kKey});
-    Decide(service, Msg("wamid.r1", "bogor", Phone(1), "#syarat"));
+    Ok(service, Msg("wamid.r1", "bogor", Phone(1), "#syarat"));
   }
   {
     auto ledger = OpenLedger(dir.path());
     ASSERT_NE(ledger, nullptr);
     Service service(*ledger, Offices(), {kKey});
-    EXPECT_EQ(Decide(service, Msg("wamid.r2", "bogor", Phone(1), "#syarat")).events[0].type,
+    EXPECT_EQ(Ok(service, Msg("wamid.r2", "bogor", Phone(1), "#syarat")).events[0].type,
               kReceived);
   }
   auto ledger = OpenLedger(dir.path());
   ASSERT_NE(ledger, nullptr);
   Service service(*ledger, Offices(/*bogor_horizon=*/14), {kKey});
-  const CommandResult changed = Decide(service, Msg("wamid.r3", "bogor", Phone(1), "#syarat"));
+  const CommandResult changed = Ok(service, Msg("wamid.r3", "bogor", Phone(1), "#syarat"));
   EXPECT_EQ(changed.events[0].type, kConfigApplied);
-  EXPECT_EQ(Decide(service, Msg("wamid.r4", "bogor", Phone(1), "#syarat")).events[0].type,
+  EXPECT_EQ(Ok(service, Msg("wamid.r4", "bogor", Phone(1), "#syarat")).events[0].type,
             kReceived);
 }
 
 // ---- (g) The decision state is a projection of the ledger --------------------------------------
-
-// Replay's rows: every key the fold touched, with its value or nullopt once erased.
-class MapRows : public projections::StateRows {
- public:
-  Result<std::optional<std::string>> Read(std::string_view key) override {
-    auto it = rows_.find(std::string(key));
-    if (it == rows_.end()) return std::optional<std::string>();
-    return it->second;
-  }
-  void Write(std::string key, std::string value) override { rows_[key] = std::move(value); }
-  void Erase(std::string key) override { rows_[key] = std::nullopt; }
-  const std::map<std::string, std::optional<std::string>>& rows() const { return rows_; }
-
- private:
-  std::map<std::string, std::optional<std::string>> rows_;
-};
-
-std::string BigEndian8(std::uint64_t v) {
-  std::string out;
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  return out;
-}
 
 TEST(Registration, TheLiveDecisionRowsEqualAReplayOfTheLedger) {
   TempDir dir;
@@ -851,7 +699,7 @@ TEST(Registration, TheLiveDecisionRowsEqualAReplayOfTheLedger) {
                         Msg("wamid.g.2", "bogor", Phone(1001), "#Baru#01011990#09082017")});
   }
 
-  MapRows replay;
+  ScratchRows replay;
   std::size_t undecodable = 0;
   const store::Head head = ledger->GetHead();
   Status scanned = ledger->Scan(1, head.seq, [&](const store::EventView& v) {

@@ -43,6 +43,8 @@
 #include "projections/decision_state.h"
 #include "projections/fold.h"
 #include "store/ledger.h"
+#include "tests/support/ledger_fixture.h"
+#include "tests/support/run_binary.h"
 
 extern char** environ;
 
@@ -50,23 +52,19 @@ namespace antrean {
 namespace {
 
 namespace json = boost::json;
+using support::At;
+using support::BigEndian8;
+using support::IngestMessage;
+using support::kSampleOfficesPath;
+using support::Letters;
+using support::NumberedPhone;
+using support::OpenLedger;
+using support::ParseJsonObject;
+using support::ReadOnly;
+using support::ScratchRows;
+using support::TempDir;
 
 constexpr char kKey[] = "restart-test-booking-code-key-0123456789";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "/restart_test.XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // ---- Child processes ------------------------------------------------------------------------------
 
@@ -167,22 +165,10 @@ CliRun RunToEnd(const std::vector<std::string>& args, const std::string& err_fil
   return run;
 }
 
-std::string Config() { return ANTREAN_SOURCE_DIR "/config/offices.json"; }
-
 std::vector<std::string> IngestArgs(const std::string& ledger, const std::string& input,
                                     const std::string& tmp) {
-  return {"ingest", "--ledger", ledger, "--config", Config(), "--secrets",
+  return {"ingest", "--ledger", ledger, "--config", kSampleOfficesPath, "--secrets",
           tmp + "/no-secrets.json", input};
-}
-
-json::object Parse(const std::string& line) {
-  boost::system::error_code ec;
-  json::value v = json::parse(line, ec);
-  if (ec || !v.is_object()) {
-    ADD_FAILURE() << "not a JSON object line: " << line;
-    return {};
-  }
-  return v.as_object();
 }
 
 std::string Str(const json::object& o, const char* key) {
@@ -200,12 +186,6 @@ struct Office {
 constexpr Office kOffices[] = {{"bogor", 420, 55}, {"jakarta-pusat", 420, 30}, {"denpasar", 480, 45}};
 const char* const kDays[] = {"2017-08-07", "2017-08-08", "2017-08-09"};  // Mon, Tue, Wed
 
-domain::Instant At(const std::string& text) {
-  auto at = domain::ParseRfc3339(text);
-  EXPECT_TRUE(at.ok()) << text;
-  return at.ok() ? *at : domain::Instant{};
-}
-
 std::string Local(std::int64_t micros, int offset) {
   return domain::FormatRfc3339(domain::Instant{micros}, offset);
 }
@@ -214,27 +194,7 @@ std::string DayText(const std::string& iso) {  // 2017-08-07 -> 07082017
   return iso.substr(8, 2) + iso.substr(5, 2) + iso.substr(0, 4);
 }
 
-std::string Letters(int n) {
-  std::string s;
-  do {
-    s.push_back(static_cast<char>('A' + n % 26));
-    n /= 26;
-  } while (n > 0);
-  return s;
-}
-
-std::string Phone(int n) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "62878%08d", n);
-  return buf;
-}
-
-std::string Message(const std::string& id, const std::string& office, const std::string& from,
-                    const std::string& at, const std::string& text) {
-  return json::serialize(json::object{{"type", "whatsapp.message"}, {"at", at},
-                                      {"office", office}, {"message_id", id}, {"from", from},
-                                      {"text", text}});
-}
+std::string Phone(int n) { return NumberedPhone("62878", n); }
 
 struct Registered {
   int person = 0;
@@ -257,18 +217,18 @@ std::vector<std::string> Phase1(std::vector<std::optional<Registered>>* register
         const std::string at = Local(At("2017-08-01T00:00:00Z").micros_since_epoch +
                                          (3600 + second++) * domain::kMicrosPerSecond,
                                      o.offset);
-        lines.push_back(Message("wamid.r." + std::to_string(person), o.id, Phone(person), at,
+        lines.push_back(IngestMessage("wamid.r." + std::to_string(person), o.id, Phone(person), at,
                                 "#Orang " + Letters(person) + "#25011987#" + DayText(day)));
         registered->push_back(Registered{person, &o, day});
         if (person % 17 == 0) {
           const char* texts[] = {"#syarat", "#bayar", "#Orang#2501", "halo"};
           ++noise;
-          lines.push_back(Message("wamid.n." + std::to_string(noise), o.id, Phone(person), at,
+          lines.push_back(IngestMessage("wamid.n." + std::to_string(noise), o.id, Phone(person), at,
                                   texts[noise % 4]));
           registered->push_back(std::nullopt);
         }
         if (person % 23 == 0) {  // the same registration again: the same code (repeated)
-          lines.push_back(Message("wamid.again." + std::to_string(person), o.id, Phone(person), at,
+          lines.push_back(IngestMessage("wamid.again." + std::to_string(person), o.id, Phone(person), at,
                                   "#Orang " + Letters(person) + "#25011987#" + DayText(day)));
           registered->push_back(std::nullopt);
         }
@@ -350,7 +310,7 @@ std::vector<std::string> Phase2(const std::vector<Booking>& bookings) {
       case 3: {  // one second late: forfeited; registers again ten minutes later (same day)
         counter("counter.arrival", b, by + kSec, {{"code", b.code}});
         const std::int64_t at = by + 10 * kMin;
-        add(at, Parse(Message("wamid.again2." + std::to_string(++again), b.office->id,
+        add(at, ParseJsonObject(IngestMessage("wamid.again2." + std::to_string(++again), b.office->id,
                               Phone(b.person), Local(at, b.office->offset),
                               "#Orang " + Letters(b.person) + "#25011987#" + DayText(b.day))));
         break;
@@ -379,7 +339,7 @@ std::vector<std::string> Phase2(const std::vector<Booking>& bookings) {
                          {"request_id", "req-app-" + std::to_string(i)},
                          {"application_number", number},
                          {"stage", i % 2 ? "wawancara" : "paspor siap diambil"}});
-    add(at + 5 * kMin, Parse(Message("wamid.app." + std::to_string(i), "bogor", Phone(9000 + i),
+    add(at + 5 * kMin, ParseJsonObject(IngestMessage("wamid.app." + std::to_string(i), "bogor", Phone(9000 + i),
                                      Local(at + 5 * kMin, 420), number)));
   }
   // The clock: at noon (the morning no-shows) and at night, each day.
@@ -402,24 +362,6 @@ void WriteLines(const std::string& path, const std::vector<std::string>& lines) 
 
 // ---- The ledger, read back ----------------------------------------------------------------------------
 
-std::string BigEndian8(std::uint64_t v) {
-  std::string out;
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  return out;
-}
-
-class MapRows : public projections::StateRows {
- public:
-  Result<std::optional<std::string>> Read(std::string_view key) override {
-    auto it = rows.find(std::string(key));
-    if (it == rows.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  void Write(std::string key, std::string value) override { rows[key] = std::move(value); }
-  void Erase(std::string key) override { rows.erase(key); }
-  std::map<std::string, std::string> rows;
-};
-
 struct Snapshot {
   store::Head head;
   std::map<std::string, std::string> live;    // the state column family
@@ -428,15 +370,11 @@ struct Snapshot {
 
 Snapshot Read(const std::string& dir) {
   Snapshot s;
-  store::Ledger::Options options;
-  options.read_only = true;
-  options.create_if_missing = false;
-  auto ledger = store::Ledger::Open(dir, options);
-  EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
-  if (!ledger.ok()) return s;
-  s.head = (*ledger)->GetHead();
-  MapRows replay;
-  Status scanned = (*ledger)->Scan(1, s.head.seq, [&](const store::EventView& v) {
+  auto ledger = OpenLedger(dir, ReadOnly());
+  if (ledger == nullptr) return s;
+  s.head = ledger->GetHead();
+  ScratchRows replay;
+  Status scanned = ledger->Scan(1, s.head.seq, [&](const store::EventView& v) {
     auto decoded = events::DecodeEvent(v.type, v.payload);
     if (!decoded.ok()) {
       ADD_FAILURE() << "seq " << v.seq << " does not decode: " << decoded.status().ToString();
@@ -448,8 +386,8 @@ Snapshot Read(const std::string& dir) {
   });
   EXPECT_TRUE(scanned.ok()) << scanned.ToString();
   if (s.head.seq > 0) replay.Write(std::string(projections::kCheckpointKey), BigEndian8(s.head.seq));
-  s.replay = std::move(replay.rows);
-  Status live = (*ledger)->ScanState("", "", [&s](std::string_view key, std::string_view value) {
+  s.replay = replay.Present();
+  Status live = ledger->ScanState("", "", [&s](std::string_view key, std::string_view value) {
     s.live.emplace(std::string(key), std::string(value));
     return true;
   });
@@ -510,7 +448,7 @@ TEST(Restart, KilledAndRestartedIngestKeepsLiveRowsEqualToAReplayAndEndsAsOneUni
   std::map<std::pair<std::string, std::string>, int> per_office_day;
   std::set<std::string> sessions;
   for (std::size_t i = 0; i < phase1.size(); ++i) {
-    const json::object r = Parse(probe.lines[i]);
+    const json::object r = ParseJsonObject(probe.lines[i]);
     ASSERT_EQ(r.at("line").to_number<std::size_t>(), i + 1);
     if (!registered[i]) continue;
     ASSERT_EQ(Str(r, "outcome"), "issued") << probe.lines[i];
@@ -546,7 +484,7 @@ TEST(Restart, KilledAndRestartedIngestKeepsLiveRowsEqualToAReplayAndEndsAsOneUni
   ASSERT_EQ(clean.lines.size(), total);
   std::map<std::string, int> outcomes, reasons;
   for (const auto& line : clean.lines) {
-    const json::object r = Parse(line);
+    const json::object r = ParseJsonObject(line);
     ++outcomes[Str(r, "outcome")];
     if (!Str(r, "reason").empty()) ++reasons[Str(r, "reason")];
   }
@@ -626,7 +564,7 @@ TEST(Restart, KilledAndRestartedIngestKeepsLiveRowsEqualToAReplayAndEndsAsOneUni
   ExpectSameRows(end.live, reference.live, "killed run against the uninterrupted run");
   // The final run's answers are the first answers (clock ticks, which have no id, excepted).
   for (std::size_t i = 0; i < total; ++i) {
-    const json::object a = Parse(final_run.lines[i]), b = Parse(clean.lines[i]);
+    const json::object a = ParseJsonObject(final_run.lines[i]), b = ParseJsonObject(clean.lines[i]);
     EXPECT_EQ(a.at("ok"), json::value(true)) << final_run.lines[i];
     if (Str(a, "type") == "clock.tick") continue;
     EXPECT_EQ(Str(a, "outcome"), Str(b, "outcome")) << "line " << i + 1;

@@ -31,41 +31,28 @@
 #include "events/event_types.h"
 #include "projections/decision_state.h"
 #include "store/ledger.h"
+#include "tests/support/ledger_fixture.h"
 
 namespace antrean::app {
 namespace {
 
 namespace json = boost::json;
+using support::At;
+using support::Letters;
+using support::LoadOffices;
+using support::Msg;
+using support::NumberedPhone;
+using support::Ok;
+using support::SampleOfficesJson;
+using support::kTuesdayMorning;
 
 constexpr char kKey[] = "sweep-test-booking-code-key-0123456789";
 constexpr char kOfficer[] = "petugas-uji-01";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "/sweep_test.XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The sample office file plus "uji" (three sessions of two: 08:00, 10:00, 13:00) and "besar"
 // (one session of 1500: a sweep of more than 512 in one tick).
 domain::OfficeDirectory Offices() {
-  json::value file = json::parse(ReadFile(ANTREAN_SOURCE_DIR "/config/offices.json"));
+  json::value file = SampleOfficesJson();
   json::array& offices = file.as_object()["offices"].as_array();
   offices.push_back(json::parse(R"json({
       "id": "uji",
@@ -82,86 +69,29 @@ domain::OfficeDirectory Offices() {
       "sessions": [{"start": "08:00", "capacity": 1500}],
       "daily_quota": 1500
   })json"));
-  auto loaded = domain::LoadOfficeDirectory(json::serialize(file), "offices+uji+besar");
-  EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
-  return loaded.ok() ? std::move(loaded).value() : domain::OfficeDirectory{};
-}
-
-domain::Instant At(const std::string& text) {
-  auto at = domain::ParseRfc3339(text);
-  EXPECT_TRUE(at.ok()) << text;
-  return at.ok() ? *at : domain::Instant{};
+  return LoadOffices(file, "offices+uji+besar");
 }
 
 domain::Instant Micros(const domain::Instant& at, std::int64_t micros) {
   return domain::Instant{at.micros_since_epoch + micros};
 }
 
-const std::string kBooked = "2017-08-01T08:00:00+07:00";
+const std::string kBooked = kTuesdayMorning;
 const std::string kDay = "2017-08-07";  // a Monday
 const std::string kDayText = "07082017";
 
-std::string Phone(int n) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "62857%08d", n);
-  return buf;
-}
-
-std::string Letters(int n) {
-  std::string s;
-  do {
-    s.push_back(static_cast<char>('A' + n % 26));
-    n /= 26;
-  } while (n > 0);
-  return s;
-}
+std::string Phone(int n) { return NumberedPhone("62857", n); }
 
 InboundMessage Registration(int n, const std::string& office, const std::string& day_text,
                             const std::string& at = kBooked) {
-  InboundMessage m;
-  m.message_id = "wamid.sweep." + office + "." + std::to_string(n) + "." + day_text + "." + at;
-  m.office = office;
-  m.from = Phone(n);
-  m.text = "#Orang " + Letters(n) + "#25011987#" + day_text;
-  m.at = At(at);
-  return m;
+  return Msg("wamid.sweep." + office + "." + std::to_string(n) + "." + day_text + "." + at, office,
+             Phone(n), "#Orang " + Letters(n) + "#25011987#" + day_text, at);
 }
 
-std::unique_ptr<store::Ledger> OpenLedger(const std::string& dir) {
-  auto ledger = store::Ledger::Open(dir, {});
-  EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
-  return ledger.ok() ? std::move(ledger).value() : nullptr;
-}
-
-CommandResult Ok(Service& service, const Command& command) {
-  std::mutex mu;
-  std::optional<CommandResult> out;
-  service.Submit(command, [&](CommandResult r) {
-    std::lock_guard lk(mu);
-    out = std::move(r);
-  });
-  service.Drain();
-  std::lock_guard lk(mu);
-  EXPECT_TRUE(out.has_value()) << "done was not called";
-  CommandResult r = out.value_or(CommandResult{});
-  EXPECT_TRUE(r.status.ok()) << CommandTypeName(command) << ": " << r.status.ToString();
-  return r;
-}
-
-// Submits every command back to back (appends overlap), then drains.
+// Submits every registration back to back (appends overlap), then drains; each must be issued.
 std::vector<CommandResult> SubmitAll(Service& service, const std::vector<InboundMessage>& ms) {
-  std::mutex mu;
-  std::vector<CommandResult> results(ms.size());
+  std::vector<CommandResult> results = support::SubmitAll(service, ms);
   for (std::size_t i = 0; i < ms.size(); ++i) {
-    service.Submit(Command(ms[i]), [&mu, &results, i](CommandResult r) {
-      std::lock_guard lk(mu);
-      results[i] = std::move(r);
-    });
-  }
-  service.Drain();
-  std::lock_guard lk(mu);
-  for (std::size_t i = 0; i < ms.size(); ++i) {
-    EXPECT_TRUE(results[i].status.ok()) << ms[i].message_id << ": " << results[i].status.ToString();
     EXPECT_EQ(results[i].outcome.kind, Outcome::Kind::kIssued)
         << ms[i].message_id << ": " << results[i].outcome.reason;
   }
@@ -225,20 +155,9 @@ std::string Show(const projections::SessionCounts& c) {
          " completed " + std::to_string(c.completed) + " returned " + std::to_string(c.returned);
 }
 
-class Sweep : public ::testing::Test {
+class Sweep : public support::ServiceFixture {
  protected:
-  void SetUp() override {
-    ledger_ = OpenLedger(dir_.path());
-    ASSERT_NE(ledger_, nullptr);
-    service_ = std::make_unique<Service>(*ledger_, Offices(), Service::Options{kKey});
-  }
-  void TearDown() override {
-    service_.reset();
-    ledger_.reset();
-  }
-  TempDir dir_;
-  std::unique_ptr<store::Ledger> ledger_;
-  std::unique_ptr<Service> service_;
+  Sweep() : ServiceFixture(Offices, kKey) {}
 };
 
 TEST_F(Sweep, ATickExpiresExactlyTheIssuedBookingsWhoseArriveByIsStrictlyBeforeIt) {

@@ -35,46 +35,23 @@
 #include "projections/decision_state.h"
 #include "projections/fold.h"
 #include "store/ledger.h"
+#include "tests/support/ledger_fixture.h"
+#include "tests/support/raw_db.h"
 
 namespace antrean::projections {
 namespace {
 
 namespace json = boost::json;
+using support::Letters;
+using support::Msg;
+using support::NumberedPhone;
+using support::OpenLedger;
+using support::RawDb;
+using support::ReadOnly;
+using support::SampleOffices;
+using support::TempDir;
 
 constexpr char kKey[] = "replay-test-booking-code-key-0123456";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "/replay_test.XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-domain::OfficeDirectory Offices() {
-  std::ifstream in(ANTREAN_SOURCE_DIR "/config/offices.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto loaded = domain::LoadOfficeDirectory(text.str(), "offices.json");
-  EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
-  return loaded.ok() ? std::move(loaded).value() : domain::OfficeDirectory{};
-}
-
-std::unique_ptr<store::Ledger> OpenLedger(const std::string& dir, bool read_only = false) {
-  store::Ledger::Options options;
-  options.read_only = read_only;
-  options.create_if_missing = !read_only;
-  auto ledger = store::Ledger::Open(dir, options);
-  EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
-  return ledger.ok() ? std::move(ledger).value() : nullptr;
-}
 
 // ---- The stream -------------------------------------------------------------------------------
 
@@ -85,20 +62,7 @@ constexpr std::int64_t kStepUs = 17 * domain::kMicrosPerMinute;
 
 std::int64_t StepAt(int i) { return kStartUs + i * kStepUs; }
 
-std::string Phone(int n) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "62813%08d", n);
-  return buf;
-}
-
-std::string Letters(int n) {
-  std::string s;
-  do {
-    s.push_back(static_cast<char>('A' + n % 26));
-    n /= 26;
-  } while (n > 0);
-  return s;
-}
+std::string Phone(int n) { return NumberedPhone("62813", n); }
 
 // "DDMMYYYY", `days` after the step's local (WIB) date.
 std::string ArrivalText(int step, int days) {
@@ -111,43 +75,9 @@ std::string ArrivalText(int step, int days) {
 
 // An officer or auditor action: an event appended outside the service, with its rows folded and
 // written in the same batch, the way the counter's commands will be.
-class LedgerRows : public StateRows {
- public:
-  explicit LedgerRows(store::Ledger& ledger) : ledger_(ledger) {}
-  Result<std::optional<std::string>> Read(std::string_view key) override {
-    if (auto it = changed_.find(std::string(key)); it != changed_.end()) return it->second;
-    return ledger_.GetState(key);
-  }
-  void Write(std::string key, std::string value) override { changed_[key] = std::move(value); }
-  void Erase(std::string key) override { changed_[key] = std::nullopt; }
-  void Fill(store::AppendRequest& request) const {
-    for (const auto& [key, value] : changed_) {
-      if (value) {
-        request.state_puts.emplace_back(key, *value);
-      } else {
-        request.state_deletes.push_back(key);
-      }
-    }
-  }
-
- private:
-  store::Ledger& ledger_;
-  std::map<std::string, std::optional<std::string>> changed_;
-};
-
 void AppendFolded(store::Ledger& ledger, const events::Event& event, const std::string& actor,
                   std::int64_t at_us) {
-  ASSERT_TRUE(events::Validate(event).ok()) << events::Validate(event).ToString();
-  LedgerRows rows(ledger);
-  ASSERT_TRUE(FoldEvent(event, {actor, at_us}, rows).ok());
-  store::AppendRequest request;
-  request.events.push_back(events::ToNewEvent(event));
-  request.recorded_at_us = at_us;
-  request.cause = {"counter-" + std::to_string(at_us), actor};
-  rows.Fill(request);
-  request.state_checkpoint_key = std::string(kCheckpointKey);
-  auto appended = ledger.Append(std::move(request));
-  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  support::AppendFolded(ledger, event, {"counter-" + std::to_string(at_us), actor}, at_us);
 }
 
 std::vector<BookingRow> Bookings(const store::Ledger& ledger, const std::string& status) {
@@ -175,7 +105,7 @@ class Stream {
   static constexpr int kSteps = 330;
 
   explicit Stream(store::Ledger& ledger) : ledger_(ledger) {
-    service_.emplace(ledger, Offices(), app::Service::Options{kKey});
+    service_.emplace(ledger, SampleOffices(), app::Service::Options{kKey});
   }
   ~Stream() { service_.reset(); }
 
@@ -196,13 +126,8 @@ class Stream {
 
   void Message(int n, const std::string& office, const std::string& phone,
                const std::string& text) {
-    app::InboundMessage m;
-    m.message_id = "wamid.replay." + std::to_string(step_) + "." + std::to_string(n);
-    m.office = office;
-    m.from = phone;
-    m.text = text;
-    m.at = domain::Instant{StepAt(step_)};
-    Submit(app::Command(std::move(m)));
+    Submit(Msg("wamid.replay." + std::to_string(step_) + "." + std::to_string(n), office, phone,
+               text, domain::Instant{StepAt(step_)}));
   }
 
   app::CounterContext Desk(const std::string& office, const std::string& officer) {
@@ -212,7 +137,7 @@ class Stream {
   void Auditor(const events::Event& e, const std::string& actor) {
     service_.reset();  // drains, and forgets its cached rows
     AppendFolded(ledger_, e, actor, StepAt(step_));
-    service_.emplace(ledger_, Offices(), app::Service::Options{kKey});
+    service_.emplace(ledger_, SampleOffices(), app::Service::Options{kKey});
   }
 
   void Step(int i) {
@@ -354,39 +279,6 @@ std::string Hex(const ProjectionDigest& d) {
   return std::to_string(d.rows) + ":" + ToHex(d.sha256);
 }
 
-// ---- Raw access, to tamper with a live row -----------------------------------------------------
-
-class RawState {
- public:
-  explicit RawState(const std::string& dir) {
-    std::vector<std::string> names;
-    Check(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names));
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    rocksdb::DB* raw = nullptr;
-    Check(rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles_, &raw));
-    db_.reset(raw);
-    for (auto* h : handles_) {
-      if (h->GetName() == "state") state_ = h;
-    }
-    EXPECT_NE(state_, nullptr) << "no state column family";
-  }
-  ~RawState() {
-    for (auto* h : handles_) EXPECT_TRUE(db_->DestroyColumnFamilyHandle(h).ok());
-    EXPECT_TRUE(db_->Close().ok());
-  }
-  void Put(const std::string& k, const std::string& v) {
-    Check(db_->Put(rocksdb::WriteOptions(), state_, k, v));
-  }
-  void Delete(const std::string& k) { Check(db_->Delete(rocksdb::WriteOptions(), state_, k)); }
-
- private:
-  static void Check(const rocksdb::Status& s) { ASSERT_TRUE(s.ok()) << s.ToString(); }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  rocksdb::ColumnFamilyHandle* state_ = nullptr;
-  std::unique_ptr<rocksdb::DB> db_;
-};
-
 // One ledger fed with the whole stream, shared by the tests that only read it.
 class Replay : public ::testing::Test {
  protected:
@@ -420,7 +312,7 @@ StateDigests MustDigest(const RebuiltState& state) {
 }
 
 TEST_F(Replay, TheRebuiltStateIsIdenticalToTheLiveRowsInEveryProjection) {
-  auto ledger = OpenLedger(Dir(), /*read_only=*/true);
+  auto ledger = OpenLedger(Dir(), ReadOnly());
   ASSERT_NE(ledger, nullptr);
   const std::uint64_t head = ledger->GetHead().seq;
   Rebuilt rebuilt = MustRebuild(*ledger);
@@ -490,7 +382,7 @@ TEST_F(Replay, TheRebuiltStateIsIdenticalToTheLiveRowsInEveryProjection) {
 }
 
 TEST_F(Replay, TheCheckpointRowIsTheLastSeqBigEndianAsTheServiceWritesIt) {
-  auto ledger = OpenLedger(Dir(), true);
+  auto ledger = OpenLedger(Dir(), ReadOnly());
   ASSERT_NE(ledger, nullptr);
   RebuildOptions options;
   options.until_seq = 77;
@@ -503,7 +395,7 @@ TEST_F(Replay, TheCheckpointRowIsTheLastSeqBigEndianAsTheServiceWritesIt) {
 }
 
 TEST_F(Replay, FlushingEveryFewEventsGivesTheSameRowsAsFlushingOnce) {
-  auto ledger = OpenLedger(Dir(), true);
+  auto ledger = OpenLedger(Dir(), ReadOnly());
   ASSERT_NE(ledger, nullptr);
   const StateDigests once = MustDigest(*MustRebuild(*ledger).state);
   for (std::size_t every : {1u, 7u, 64u}) {
@@ -514,7 +406,7 @@ TEST_F(Replay, FlushingEveryFewEventsGivesTheSameRowsAsFlushingOnce) {
 }
 
 TEST_F(Replay, TheScratchStoreIsRemovedWithTheRebuiltState) {
-  auto ledger = OpenLedger(Dir(), true);
+  auto ledger = OpenLedger(Dir(), ReadOnly());
   ASSERT_NE(ledger, nullptr);
   TempDir base;
   const std::string scratch = base.path() + "/not/yet/there";
@@ -532,7 +424,7 @@ TEST_F(Replay, TheScratchStoreIsRemovedWithTheRebuiltState) {
 }
 
 TEST_F(Replay, TwoRebuildsOfTheSameLedgerGiveTheSameDigests) {
-  auto ledger = OpenLedger(Dir(), true);
+  auto ledger = OpenLedger(Dir(), ReadOnly());
   ASSERT_NE(ledger, nullptr);
   EXPECT_EQ(MustDigest(*MustRebuild(*ledger).state), MustDigest(*MustRebuild(*ledger).state));
 }
@@ -567,7 +459,7 @@ TEST_F(Replay, ATamperedLiveRowIsNamedWithItsProjectionAndKey) {
   std::string changed, removed, added;
   std::string original;
   {
-    auto ledger = OpenLedger(dir, true);
+    auto ledger = OpenLedger(dir, ReadOnly());
     ASSERT_NE(ledger, nullptr);
     changed = FirstKey(*ledger, "dy/", 2);
     original = ledger->GetState(changed)->value();
@@ -575,14 +467,14 @@ TEST_F(Replay, ATamperedLiveRowIsNamedWithItsProjectionAndKey) {
     added = "fl/zz-forged";
   }
   {
-    RawState raw(dir);
+    RawDb raw(dir);
     std::string forged = original;
     forged.replace(forged.find("\"issued\":"), 9, "\"issued\":9");  // one more digit
-    raw.Put(changed, forged);
-    raw.Delete(removed);
-    raw.Put(added, "{}");
+    raw.Put(raw.state(), changed, forged);
+    raw.Delete(raw.state(), removed);
+    raw.Put(raw.state(), added, "{}");
   }
-  auto ledger = OpenLedger(dir, true);
+  auto ledger = OpenLedger(dir, ReadOnly());
   ASSERT_NE(ledger, nullptr);
   Rebuilt rebuilt = MustRebuild(*ledger);
   auto cmp = Compare(*ledger, *rebuilt.state);
@@ -617,8 +509,11 @@ TEST_F(Replay, ATamperedLiveRowIsNamedWithItsProjectionAndKey) {
 TEST_F(Replay, ARowUnderAnUnknownPrefixIsAProjectionThatDiffers) {
   TempDir copy;
   const std::string dir = CopyOf(Dir(), copy);
-  { RawState(dir).Put("zz/stray", "1"); }
-  auto ledger = OpenLedger(dir, true);
+  {
+    RawDb raw(dir);
+    raw.Put(raw.state(), "zz/stray", "1");
+  }
+  auto ledger = OpenLedger(dir, ReadOnly());
   ASSERT_NE(ledger, nullptr);
   auto cmp = Compare(*ledger, *MustRebuild(*ledger).state);
   ASSERT_TRUE(cmp.ok());
@@ -631,8 +526,11 @@ TEST_F(Replay, ARowUnderAnUnknownPrefixIsAProjectionThatDiffers) {
 TEST_F(Replay, AStaleCheckpointIsNamed) {
   TempDir copy;
   const std::string dir = CopyOf(Dir(), copy);
-  { RawState(dir).Put(std::string(kCheckpointKey), std::string("\0\0\0\0\0\0\0\x01", 8)); }
-  auto ledger = OpenLedger(dir, true);
+  {
+    RawDb raw(dir);
+    raw.Put(raw.state(), std::string(kCheckpointKey), std::string("\0\0\0\0\0\0\0\x01", 8));
+  }
+  auto ledger = OpenLedger(dir, ReadOnly());
   ASSERT_NE(ledger, nullptr);
   auto cmp = Compare(*ledger, *MustRebuild(*ledger).state);
   ASSERT_TRUE(cmp.ok());
@@ -654,7 +552,7 @@ TEST_F(Replay, AsOfAndUntilSeqEqualALedgerThatStoppedThere) {
     ASSERT_NE(a, nullptr);
     Feed(*a, Stream::kSteps);
   }
-  auto a = OpenLedger(a_dir.path(), true);
+  auto a = OpenLedger(a_dir.path(), ReadOnly());
   ASSERT_NE(a, nullptr);
   for (int k : {1, 6, 61, 200, Stream::kSteps}) {
     SCOPED_TRACE("the first " + std::to_string(k) + " steps");
@@ -664,7 +562,7 @@ TEST_F(Replay, AsOfAndUntilSeqEqualALedgerThatStoppedThere) {
       ASSERT_NE(b, nullptr);
       Feed(*b, k);
     }
-    auto b = OpenLedger(b_dir.path(), true);
+    auto b = OpenLedger(b_dir.path(), ReadOnly());
     ASSERT_NE(b, nullptr);
     const StateDigests b_rebuilt = MustDigest(*MustRebuild(*b).state);
     auto b_live = DigestLive(*b);
@@ -702,7 +600,7 @@ TEST_F(Replay, AsOfBeforeTheFirstEventIsTheEmptyState) {
     ASSERT_NE(ledger, nullptr);
     Feed(*ledger, 12);
   }
-  auto ledger = OpenLedger(dir.path(), true);
+  auto ledger = OpenLedger(dir.path(), ReadOnly());
   ASSERT_NE(ledger, nullptr);
   RebuildOptions options;
   options.as_of_us = StepAt(0) - 1;
@@ -718,7 +616,7 @@ TEST_F(Replay, AsOfBeforeTheFirstEventIsTheEmptyState) {
 TEST_F(Replay, AnEmptyLedgerRebuildsToNothingAndIsIdentical) {
   TempDir dir;
   { ASSERT_NE(OpenLedger(dir.path()), nullptr); }
-  auto ledger = OpenLedger(dir.path(), true);
+  auto ledger = OpenLedger(dir.path(), ReadOnly());
   ASSERT_NE(ledger, nullptr);
   Rebuilt rebuilt = MustRebuild(*ledger);
   EXPECT_EQ(rebuilt.stats.events_scanned, 0u);
@@ -738,7 +636,7 @@ TEST_F(Replay, AnEventTheFoldNeedsThatDoesNotDecodeIsCorruptionNamingItsSeq) {
     request.events.push_back({std::string(events::BookingCodeIssued::kType), {"code:X"}, "{}"});
     ASSERT_TRUE(ledger->Append(std::move(request)).ok());
   }
-  auto ledger = OpenLedger(dir.path(), true);
+  auto ledger = OpenLedger(dir.path(), ReadOnly());
   ASSERT_NE(ledger, nullptr);
   const std::uint64_t bad = ledger->GetHead().seq;
   auto rebuilt = Rebuild(*ledger, {});

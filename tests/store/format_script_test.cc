@@ -17,11 +17,19 @@
 
 #include "common/sha256.h"
 #include "store/ledger.h"
+#include "tests/support/ledger_fixture.h"
+#include "tests/support/raw_db.h"
+#include "tests/support/run_binary.h"
 
 namespace antrean::store {
 namespace {
 
-namespace fs = std::filesystem;
+using support::BigEndian8;
+using support::CliRun;
+using support::Quote;
+using support::RawDb;
+using support::RunShell;
+using support::TempDir;
 
 bool OnPath(const std::string& program) {
   const char* path = getenv("PATH");
@@ -36,59 +44,11 @@ bool OnPath(const std::string& program) {
 // Non-ASCII on purpose: the payload's UTF-8 must survive ldb's hex dump byte for byte.
 constexpr char kOffice[] = "Kantor Imigrasi Kelas I Bogor – Pelayanan";
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
+// Runs `cmd` through the shell; its stdout and stderr are both in `out`.
+CliRun Shell(const std::string& cmd) { return RunShell(cmd + " 2>&1"); }
 
-struct ShellRun {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr
-};
-
-ShellRun Shell(const std::string& cmd) {
-  ShellRun run;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) {
-    ADD_FAILURE() << "popen " << cmd;
-    return run;
-  }
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.out.append(buf, n);
-  const int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
-
-std::string EventKey(std::uint64_t seq) {
-  std::string k;
-  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((seq >> (8 * i)) & 0xFF));
-  return k;
-}
-
-// Opens the ledger's RocksDB database directly (as an attacker would) and applies `change`.
-void Tamper(const std::string& dir,
-            const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle* events,
-                                     rocksdb::ColumnFamilyHandle* index)>& change) {
-  std::vector<std::string> names;  // every column family the database has must be opened
-  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  s = rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &db);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  auto family = [&](const std::string& name) {
-    for (auto* h : handles) {
-      if (h->GetName() == name) return h;
-    }
-    ADD_FAILURE() << "no column family " << name;
-    return handles[0];
-  };
-  change(db, family("events"), family("index"));
-  for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  EXPECT_TRUE(db->Close().ok());
-  delete db;
-}
+// The events column family's key of `seq`.
+std::string EventKey(std::uint64_t seq) { return BigEndian8(seq); }
 
 class FormatScript : public ::testing::Test {
  protected:
@@ -96,13 +56,8 @@ class FormatScript : public ::testing::Test {
     if (!OnPath("ldb") || !OnPath("python3")) {
       GTEST_SKIP() << "needs `ldb` (Debian package rocksdb-tools) and `python3` on PATH";
     }
-    std::string tmpl = ::testing::TempDir() + "/format_script_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    work_ = tmpl;
+    work_ = work_dir_.path();
     dir_ = work_ + "/ledger";
-  }
-  void TearDown() override {
-    if (!work_.empty()) fs::remove_all(work_);
   }
 
   // 60 events in batches of 1..4, each under two index keys, some with idempotency keys, with
@@ -129,10 +84,10 @@ class FormatScript : public ::testing::Test {
   }
 
   // ldb's scans of the events and index column families, then the script over them.
-  ShellRun Script() {
+  CliRun Script() {
     const std::string events = work_ + "/events.txt", index = work_ + "/index.txt";
     for (auto [family, file] : {std::pair{"events", events}, std::pair{"index", index}}) {
-      ShellRun scan = Shell("ldb --db=" + Quote(dir_) + " --column_family=" + family +
+      CliRun scan = Shell("ldb --db=" + Quote(dir_) + " --column_family=" + family +
                             " scan --hex > " + Quote(file));
       EXPECT_EQ(scan.exit_code, 0) << scan.out;
     }
@@ -140,61 +95,59 @@ class FormatScript : public ::testing::Test {
                  " " + Quote(events) + " --index " + Quote(index));
   }
 
+  TempDir work_dir_{"format_script_test"};
   std::string work_, dir_;
 };
 
 TEST_F(FormatScript, PrintsTheSameHeadAsTheLedger) {
   const Head head = Build();
   ASSERT_EQ(head.seq, 60u);
-  ShellRun run = Script();
+  CliRun run = Script();
   EXPECT_EQ(run.exit_code, 0) << run.out;
   EXPECT_EQ(run.out, "{\"seq\":60,\"hash\":\"" + ToHex(head.hash) + "\"}\n");
   // The same line `antrean digest` prints.
-  ShellRun digest = Shell(Quote(ANTREAN_BINARY) + " digest --ledger " + Quote(dir_));
+  CliRun digest = Shell(Quote(ANTREAN_BINARY) + " digest --ledger " + Quote(dir_));
   EXPECT_EQ(digest.out, run.out);
 }
 
 TEST_F(FormatScript, PrintsSeqZeroForAnEmptyLedger) {
   { ASSERT_TRUE(Ledger::Open(dir_, {}).ok()); }
-  ShellRun run = Script();
+  CliRun run = Script();
   EXPECT_EQ(run.exit_code, 0) << run.out;
   EXPECT_EQ(run.out, "{\"seq\":0,\"hash\":\"" + std::string(64, '0') + "\"}\n");
 }
 
 TEST_F(FormatScript, NamesTheSeqOfAChangedPayloadByte) {
   Build();
-  Tamper(dir_,
-         [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events, rocksdb::ColumnFamilyHandle*) {
-           std::string record;
-           ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), events, EventKey(37), &record).ok());
-           record[record.size() - 32 - 5] ^= 0x20;  // a letter of the payload's "Pelayanan"
-           ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), events, EventKey(37), record).ok());
-         });
-  ShellRun run = Script();
+  {
+    RawDb db(dir_);  // as an attacker would
+    std::string record = db.Get(db.events(), EventKey(37));
+    record[record.size() - 32 - 5] ^= 0x20;  // a letter of the payload's "Pelayanan"
+    db.Put(db.events(), EventKey(37), record);
+  }
+  CliRun run = Script();
   EXPECT_EQ(run.exit_code, 1) << run.out;
   EXPECT_NE(run.out.find("first bad seq 37: hash_mismatch"), std::string::npos) << run.out;
 }
 
 TEST_F(FormatScript, NamesTheSeqOfADeletedEvent) {
   Build();
-  Tamper(dir_,
-         [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events, rocksdb::ColumnFamilyHandle*) {
-           ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), events, EventKey(12)).ok());
-         });
-  ShellRun run = Script();
+  {
+    RawDb db(dir_);
+    db.Delete(db.events(), EventKey(12));
+  }
+  CliRun run = Script();
   EXPECT_EQ(run.exit_code, 1) << run.out;
   EXPECT_NE(run.out.find("first bad seq 12: gap"), std::string::npos) << run.out;
 }
 
 TEST_F(FormatScript, NamesTheSeqOfAMissingIndexEntry) {
   Build();
-  Tamper(dir_,
-         [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle*, rocksdb::ColumnFamilyHandle* index) {
-           const std::string entry =
-               "code:C" + std::to_string(25 % 7) + std::string(1, '\0') + EventKey(25);
-           ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), index, entry).ok());
-         });
-  ShellRun run = Script();
+  {
+    RawDb db(dir_);
+    db.Delete(db.index(), "code:C" + std::to_string(25 % 7) + std::string(1, '\0') + EventKey(25));
+  }
+  CliRun run = Script();
   EXPECT_EQ(run.exit_code, 1) << run.out;
   EXPECT_NE(run.out.find("first bad seq 25: index_missing"), std::string::npos) << run.out;
 }

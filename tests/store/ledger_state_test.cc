@@ -18,25 +18,14 @@
 #include <vector>
 
 #include "store/ledger.h"
+#include "tests/support/ledger_fixture.h"
+#include "tests/support/raw_db.h"
 
 namespace antrean::store {
 namespace {
 
-// A fresh directory under the test temp dir, removed when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "/ledger_state_test.XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using support::BigEndian8;
+using support::RawDb;
 
 AppendRequest One(std::vector<std::string> keys, std::string payload = "{}") {
   AppendRequest req;
@@ -50,78 +39,8 @@ AppendRequest WithState(AppendRequest req,
   return req;
 }
 
-std::string BigEndian8(std::uint64_t v) {
-  std::string out;
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  return out;
-}
-
-// The ledger's RocksDB database opened without the ledger, every column family listed (as
-// tests/store/tamper_test.cc does), to change a derived-state row behind the ledger's back.
-class RawDb {
- public:
-  explicit RawDb(const std::string& dir) {
-    rocksdb::DBOptions options;
-    std::vector<std::string> names;
-    Check(rocksdb::DB::ListColumnFamilies(options, dir, &names), "listing column families");
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    rocksdb::DB* raw = nullptr;
-    Check(rocksdb::DB::Open(options, dir, families, &handles_, &raw), "opening " + dir);
-    db_.reset(raw);
-  }
-  ~RawDb() {
-    if (db_ == nullptr) return;
-    for (auto* h : handles_) EXPECT_TRUE(db_->DestroyColumnFamilyHandle(h).ok());
-    EXPECT_TRUE(db_->Close().ok());
-  }
-
-  rocksdb::ColumnFamilyHandle* Family(const std::string& name) {
-    for (auto* h : handles_) {
-      if (h->GetName() == name) return h;
-    }
-    throw std::runtime_error("the database has no column family " + name);
-  }
-  void Put(const std::string& family, const std::string& key, const std::string& value) {
-    Check(db_->Put(rocksdb::WriteOptions(), Family(family), key, value), "put");
-  }
-  void Delete(const std::string& family, const std::string& key) {
-    Check(db_->Delete(rocksdb::WriteOptions(), Family(family), key), "delete");
-  }
-
- private:
-  // The change must happen for the test to mean anything: stop the test if it cannot.
-  static void Check(const rocksdb::Status& s, const std::string& what) {
-    if (!s.ok()) throw std::runtime_error(what + ": " + s.ToString());
-  }
-
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-};
-
-class LedgerStateTest : public ::testing::Test {
+class LedgerStateTest : public support::LedgerFixture {
  protected:
-  void SetUp() override { ledger_ = OpenOk(); }
-
-  std::string LedgerDir() const { return dir_.path() + "/ledger"; }
-
-  std::unique_ptr<Ledger> OpenOk(Ledger::Options options = {}) {
-    auto l = Ledger::Open(LedgerDir(), options);
-    EXPECT_TRUE(l.ok()) << l.status().ToString();
-    return l.ok() ? std::move(*l) : nullptr;
-  }
-
-  void Reopen() {
-    ledger_.reset();
-    ledger_ = OpenOk();
-  }
-
-  AppendResult AppendOk(AppendRequest req) {
-    auto r = ledger_->Append(std::move(req));
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : AppendResult{};
-  }
-
   // The row under `key`, or "<absent>"; a failed read fails the test.
   std::string State(std::string_view key) {
     auto r = ledger_->GetState(key);
@@ -140,9 +59,6 @@ class LedgerStateTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return seqs;
   }
-
-  TempDir dir_;
-  std::unique_ptr<Ledger> ledger_;
 };
 
 // ---- state_puts and GetState
@@ -289,9 +205,9 @@ TEST_F(LedgerStateTest, VerifyIgnoresTheStateColumnFamily) {
   ledger_.reset();
   {
     RawDb raw(LedgerDir());
-    raw.Put("state", "board:A", "changed behind the ledger's back");
-    raw.Delete("state", "board:B");
-    raw.Put("state", "board:C", "never appended");
+    raw.Put(raw.state(), "board:A", "changed behind the ledger's back");
+    raw.Delete(raw.state(), "board:B");
+    raw.Put(raw.state(), "board:C", "never appended");
   }
   ledger_ = OpenOk();
   ASSERT_NE(ledger_, nullptr);

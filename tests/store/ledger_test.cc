@@ -16,25 +16,10 @@
 #include <vector>
 
 #include "common/sha256.h"
+#include "tests/support/ledger_fixture.h"
 
 namespace antrean::store {
 namespace {
-
-// A fresh directory under the test temp dir, removed when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "/ledger_test.XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 NewEvent Event(std::string type, std::vector<std::string> keys, std::string payload) {
   return NewEvent{std::move(type), std::move(keys), std::move(payload)};
@@ -55,27 +40,8 @@ void Str(std::string* out, std::string_view s) {
   out->append(s);
 }
 
-class LedgerTest : public ::testing::Test {
+class LedgerTest : public support::LedgerFixture {
  protected:
-  void SetUp() override { ledger_ = OpenOk(); }
-
-  std::unique_ptr<Ledger> OpenOk(Ledger::Options options = {}) {
-    auto l = Ledger::Open(dir_.path() + "/ledger", options);
-    EXPECT_TRUE(l.ok()) << l.status().ToString();
-    return l.ok() ? std::move(*l) : nullptr;
-  }
-
-  void Reopen() {
-    ledger_.reset();
-    ledger_ = OpenOk();
-  }
-
-  AppendResult AppendOk(AppendRequest req) {
-    auto r = ledger_->Append(std::move(req));
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : AppendResult{};
-  }
-
   // Appends `n` single-event requests, event i under keys[i % keys.size()], payload {"n":i}.
   void AppendMany(int n, const std::vector<std::string>& keys) {
     for (int i = 0; i < n; ++i) {
@@ -94,9 +60,6 @@ class LedgerTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : VerifyReport{};
   }
-
-  TempDir dir_;
-  std::unique_ptr<Ledger> ledger_;
 };
 
 TEST_F(LedgerTest, EmptyLedgerHasZeroHead) {
@@ -532,7 +495,7 @@ TEST_F(LedgerTest, ReadOnlyOpenRefusesAppendAndSeesTheData) {
 }
 
 TEST_F(LedgerTest, SecondReadWriteOpenFailsBecauseLocked) {
-  auto second = Ledger::Open(dir_.path() + "/ledger", {});
+  auto second = Ledger::Open(LedgerDir(), {});
   ASSERT_FALSE(second.ok());
   EXPECT_TRUE(second.status().IsIOError()) << second.status().ToString();
   EXPECT_NE(second.status().message().find("locked"), std::string::npos)

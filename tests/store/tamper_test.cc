@@ -22,23 +22,30 @@
 
 #include "common/sha256.h"
 #include "store/ledger.h"
+#include "tests/support/ledger_fixture.h"
+#include "tests/support/raw_db.h"
+#include "tests/support/run_binary.h"
 
 namespace antrean::store {
 namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using support::BigEndian8;
+using support::CliRun;
+using support::Quote;
+using support::RawDb;
+using support::RunShell;
+using support::TempDir;
 
 constexpr std::uint64_t kEvents = 200;
 // Events after this one are single appends without idempotency keys, so the tail can be cut at
 // any of them without leaving an idempotency entry that points past the head.
 constexpr std::uint64_t kPlainTailFrom = 181;
 
-std::string EventKey(std::uint64_t seq) {
-  std::string k;
-  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((seq >> (8 * i)) & 0xFF));
-  return k;
-}
+// The events column family's key of `seq`.
+std::string EventKey(std::uint64_t seq) { return BigEndian8(seq); }
+
 std::string IndexEntry(const std::string& key, std::uint64_t seq) {
   return key + std::string(1, '\0') + EventKey(seq);
 }
@@ -48,103 +55,28 @@ std::vector<std::string> KeysOf(std::uint64_t seq) {
 // Ends in a digit and '}', so flipping the digit's low bit keeps it the same length and valid JSON.
 std::string PayloadOf(std::uint64_t seq) { return "{\"n\":" + std::to_string(seq) + "}"; }
 
-std::string MakeTempDir() {
-  std::string tmpl = ::testing::TempDir() + "/tamper_test.XXXXXX";
-  if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << tmpl;
-  return tmpl;
-}
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-};
-
 // Runs the real `antrean` binary; stdout is captured, stderr goes to the test log.
-CliRun RunCli(const std::string& args) {
-  CliRun run;
-  const std::string cmd = Quote(ANTREAN_BINARY) + " " + args;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    ADD_FAILURE() << "popen " << cmd;
-    return run;
-  }
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.out.append(buf, n);
-  const int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+CliRun RunCli(const std::string& args) { return RunShell(Quote(ANTREAN_BINARY) + " " + args); }
+
+// The record's hash recomputed over its (changed) body, as docs/FORMAT.md defines it.
+void Rehash(std::string* record) {
+  const Hash256 h = Sha256(std::string_view(*record).substr(0, record->size() - 32));
+  record->replace(record->size() - 32, 32, reinterpret_cast<const char*>(h.data()), 32);
 }
 
-// The ledger's RocksDB database opened without the ledger: the attacker's view. Opens every
-// column family the database has (docs/FORMAT.md lists them), as RocksDB requires.
-class RawDb {
- public:
-  explicit RawDb(const std::string& dir) {
-    rocksdb::DBOptions options;
-    std::vector<std::string> names;
-    Check(rocksdb::DB::ListColumnFamilies(options, dir, &names), "listing column families");
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const auto& name : names) {
-      rocksdb::ColumnFamilyOptions cf;
-      cf.compression = rocksdb::kNoCompression;
-      families.emplace_back(name, cf);
-    }
-    rocksdb::DB* raw = nullptr;
-    Check(rocksdb::DB::Open(options, dir, families, &handles_, &raw), "opening " + dir);
-    db_.reset(raw);
-  }
-  ~RawDb() {
-    if (db_ == nullptr) return;
-    for (auto* h : handles_) EXPECT_TRUE(db_->DestroyColumnFamilyHandle(h).ok());
-    EXPECT_TRUE(db_->Close().ok());
-  }
-
-  rocksdb::ColumnFamilyHandle* events() { return Family("events"); }
-  rocksdb::ColumnFamilyHandle* index() { return Family("index"); }
-  rocksdb::ColumnFamilyHandle* idempotency() { return Family("idempotency"); }
-
-  std::string Get(rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
-    std::string value;
-    Check(db_->Get(rocksdb::ReadOptions(), cf, key, &value), "get");
-    return value;
-  }
-  void Put(rocksdb::ColumnFamilyHandle* cf, const std::string& key, const std::string& value) {
-    Check(db_->Put(rocksdb::WriteOptions(), cf, key, value), "put");
-  }
-  void Delete(rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
-    Check(db_->Delete(rocksdb::WriteOptions(), cf, key), "delete");
-  }
-
-  // The record's hash recomputed over its (changed) body, as docs/FORMAT.md defines it.
-  static void Rehash(std::string* record) {
-    const Hash256 h = Sha256(std::string_view(*record).substr(0, record->size() - 32));
-    record->replace(record->size() - 32, 32, reinterpret_cast<const char*>(h.data()), 32);
-  }
-
- private:
-  rocksdb::ColumnFamilyHandle* Family(const std::string& name) {
-    for (auto* h : handles_) {
-      if (h->GetName() == name) return h;
-    }
-    throw std::runtime_error("the database has no column family " + name);
-  }
-  // The tampering must happen for the test to mean anything: stop the test if it cannot.
-  static void Check(const rocksdb::Status& s, const std::string& what) {
-    if (!s.ok()) throw std::runtime_error(what + ": " + s.ToString());
-  }
-
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-};
+// The attacker's view of the database: column families opened without compression.
+rocksdb::ColumnFamilyOptions Uncompressed() {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.compression = rocksdb::kNoCompression;
+  return cf;
+}
 
 class TamperTest : public ::testing::Test {
  protected:
   // Builds the pristine ledger once; each test tampers with its own copy.
   static void SetUpTestSuite() {
-    pristine_ = new std::string(MakeTempDir() + "/ledger");
+    pristine_dir_ = new TempDir("tamper_test");
+    pristine_ = new std::string(pristine_dir_->path() + "/ledger");
     idempotent_ = new std::map<std::string, AppendResult>();
     auto ledger = Ledger::Open(*pristine_, {});
     ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
@@ -174,13 +106,13 @@ class TamperTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    fs::remove_all(fs::path(*pristine_).parent_path());
     delete pristine_;
+    delete pristine_dir_;
     delete idempotent_;
   }
 
   void SetUp() override {
-    work_ = MakeTempDir();
+    work_ = work_dir_.path();
     dir_ = work_ + "/ledger";
     fs::copy(*pristine_, dir_, fs::copy_options::recursive);
     digest_file_ = work_ + "/digest.json";
@@ -189,7 +121,6 @@ class TamperTest : public ::testing::Test {
     ASSERT_EQ(digest.exit_code, 0);
     std::ofstream(digest_file_) << digest.out;
   }
-  void TearDown() override { fs::remove_all(work_); }
 
   // An idempotent append from the middle of the ledger that stored more than one event.
   static std::pair<std::string, AppendResult> MiddleIdempotentAppend() {
@@ -247,24 +178,27 @@ class TamperTest : public ::testing::Test {
   // still attached), then its hash is recomputed, and each later record's prev_hash follows.
   void RewriteChain(std::uint64_t from, std::uint64_t to,
                     const std::function<void(std::uint64_t, std::string*)>& change) {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     std::string prev_hash;
     for (std::uint64_t seq = from; seq <= to; ++seq) {
       std::string record = db.Get(db.events(), EventKey(seq));
       if (!prev_hash.empty()) record.replace(17, 32, prev_hash);
       change(seq, &record);
-      RawDb::Rehash(&record);
+      Rehash(&record);
       prev_hash = record.substr(record.size() - 32);
       db.Put(db.events(), EventKey(seq), record);
     }
   }
 
+  static TempDir* pristine_dir_;
   static std::string* pristine_;
   static std::map<std::string, AppendResult>* idempotent_;
   static Head head_;
+  TempDir work_dir_{"tamper_test"};
   std::string work_, dir_, digest_file_;
 };
 
+TempDir* TamperTest::pristine_dir_ = nullptr;
 std::string* TamperTest::pristine_ = nullptr;
 std::map<std::string, AppendResult>* TamperTest::idempotent_ = nullptr;
 Head TamperTest::head_;
@@ -311,7 +245,7 @@ TEST_F(TamperTest, DumpPrintsOneJsonLinePerEventInTheRange) {
 
 TEST_F(TamperTest, ChangedPayloadByteIsHashMismatchAtThatSeq) {
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     std::string record = db.Get(db.events(), EventKey(57));
     record[record.size() - 32 - 2] ^= 1;  // the last digit of {"n":57}
     db.Put(db.events(), EventKey(57), record);
@@ -321,7 +255,7 @@ TEST_F(TamperTest, ChangedPayloadByteIsHashMismatchAtThatSeq) {
 
 TEST_F(TamperTest, DeletedEventIsGapAtThatSeq) {
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     db.Delete(db.events(), EventKey(88));
   }
   ExpectNotIntact("gap", 88);
@@ -329,7 +263,7 @@ TEST_F(TamperTest, DeletedEventIsGapAtThatSeq) {
 
 TEST_F(TamperTest, SwappedEventsAreKeyMismatchAtTheLower) {
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     const std::string a = db.Get(db.events(), EventKey(120));
     const std::string b = db.Get(db.events(), EventKey(121));
     db.Put(db.events(), EventKey(120), b);
@@ -345,7 +279,7 @@ TEST_F(TamperTest, ChangedPrevHashWithItsOwnHashRecomputedIsChainBroken) {
 
 TEST_F(TamperTest, CutTailWithItsIndexEntriesPassesWithoutTheDigest) {
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     for (std::uint64_t seq = 191; seq <= kEvents; ++seq) {
       db.Delete(db.events(), EventKey(seq));
       for (const auto& k : KeysOf(seq)) db.Delete(db.index(), IndexEntry(k, seq));
@@ -359,7 +293,7 @@ TEST_F(TamperTest, CutTailWithItsIndexEntriesPassesWithoutTheDigest) {
 
 TEST_F(TamperTest, CutTailWithItsIndexEntriesIsDigestMismatchAfterTheNewHead) {
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     for (std::uint64_t seq = 191; seq <= kEvents; ++seq) {
       db.Delete(db.events(), EventKey(seq));
       for (const auto& k : KeysOf(seq)) db.Delete(db.index(), IndexEntry(k, seq));
@@ -370,7 +304,7 @@ TEST_F(TamperTest, CutTailWithItsIndexEntriesIsDigestMismatchAfterTheNewHead) {
 
 TEST_F(TamperTest, CutTailLeavingItsIndexEntriesIsIndexDangling) {
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     for (std::uint64_t seq = 191; seq <= kEvents; ++seq) db.Delete(db.events(), EventKey(seq));
   }
   ExpectNotIntact("index_dangling", 191);
@@ -378,7 +312,7 @@ TEST_F(TamperTest, CutTailLeavingItsIndexEntriesIsIndexDangling) {
 
 TEST_F(TamperTest, RemovedIndexEntryIsIndexMissingAtThatSeq) {
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     db.Delete(db.index(), IndexEntry(KeysOf(73)[1], 73));
   }
   ExpectNotIntact("index_missing", 73);
@@ -386,7 +320,7 @@ TEST_F(TamperTest, RemovedIndexEntryIsIndexMissingAtThatSeq) {
 
 TEST_F(TamperTest, AddedIndexEntryForAnEventNotNamingItIsIndexDangling) {
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     db.Put(db.index(), IndexEntry("phone:6289999999999", 42), "");
   }
   ExpectNotIntact("index_dangling", 42);
@@ -395,7 +329,7 @@ TEST_F(TamperTest, AddedIndexEntryForAnEventNotNamingItIsIndexDangling) {
 TEST_F(TamperTest, RemovedIdempotencyEntryIsIdempotencyBroken) {
   const auto [key, appended] = MiddleIdempotentAppend();
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     db.Delete(db.idempotency(), key);
   }
   ExpectNotIntact("idempotency_broken", appended.first_seq);
@@ -404,7 +338,7 @@ TEST_F(TamperTest, RemovedIdempotencyEntryIsIdempotencyBroken) {
 TEST_F(TamperTest, AlteredIdempotencyEntryIsIdempotencyBroken) {
   const auto [key, appended] = MiddleIdempotentAppend();
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     std::string value = db.Get(db.idempotency(), key);
     ASSERT_EQ(value.size(), 12u);
     value = EventKey(appended.first_seq + 1) + value.substr(8);  // first_seq moved up by one
@@ -435,7 +369,7 @@ TEST_F(TamperTest, ConsistentlyRehashedChainIsDigestMismatchAtTheKeptSeq) {
 
 TEST_F(TamperTest, ReadWriteOpenOfATamperedTailFailsNamingTheSeq) {
   {
-    RawDb db(dir_);
+    RawDb db(dir_, Uncompressed());
     std::string record = db.Get(db.events(), EventKey(195));
     record[record.size() - 32 - 2] ^= 1;
     db.Put(db.events(), EventKey(195), record);

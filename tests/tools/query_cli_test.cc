@@ -28,133 +28,28 @@
 #include "projections/decision_state.h"
 #include "projections/fold.h"
 #include "store/ledger.h"
+#include "tests/support/ledger_fixture.h"
+#include "tests/support/run_binary.h"
 
 namespace antrean {
 namespace {
 
 namespace json = boost::json;
+using support::At;
+using support::CliRun;
+using support::Msg;
+using support::OpenLedger;
+using support::RunAntrean;
+using support::SampleOffices;
+using support::SubmitAll;
+using support::TempDir;
 
 constexpr char kKey[] = "query-cli-test-booking-code-key-0123";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "/query_cli_test.XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
-    }
-  }
-  return q + "'";
-}
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  json::object Json() const {
-    boost::system::error_code ec;
-    json::value v = json::parse(out, ec);
-    EXPECT_FALSE(ec) << "not JSON: " << out;
-    EXPECT_TRUE(v.is_object()) << out;
-    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << "one line: " << out;
-    return v.is_object() ? v.as_object() : json::object{};
-  }
-};
-
-// Runs `antrean ARGS` (each argument quoted for the shell).
-CliRun Antrean(const std::vector<std::string>& args, const std::string& tmp) {
-  CliRun run;
-  const std::string err_file = tmp + "/stderr.txt";
-  std::string cmd = Quote(ANTREAN_BINARY);
-  for (const auto& a : args) cmd += " " + Quote(a);
-  cmd += " 2>" + Quote(err_file);
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    ADD_FAILURE() << "popen " << cmd;
-    return run;
-  }
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.out.append(buf, n);
-  const int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  std::stringstream err;
-  err << in.rdbuf();
-  run.err = err.str();
-  return run;
-}
-
-domain::OfficeDirectory Offices() {
-  std::ifstream in(ANTREAN_SOURCE_DIR "/config/offices.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto loaded = domain::LoadOfficeDirectory(text.str(), "offices.json");
-  EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
-  return loaded.ok() ? std::move(loaded).value() : domain::OfficeDirectory{};
-}
-
-std::int64_t At(const std::string& text) {
-  auto at = domain::ParseRfc3339(text);
-  EXPECT_TRUE(at.ok()) << text;
-  return at.ok() ? at->micros_since_epoch : 0;
-}
-
-class LedgerRows : public projections::StateRows {
- public:
-  explicit LedgerRows(store::Ledger& ledger) : ledger_(ledger) {}
-  Result<std::optional<std::string>> Read(std::string_view key) override {
-    if (auto it = changed_.find(std::string(key)); it != changed_.end()) return it->second;
-    return ledger_.GetState(key);
-  }
-  void Write(std::string key, std::string value) override { changed_[key] = std::move(value); }
-  void Erase(std::string key) override { changed_[key] = std::nullopt; }
-  void Fill(store::AppendRequest& request) const {
-    for (const auto& [key, value] : changed_) {
-      if (value) {
-        request.state_puts.emplace_back(key, *value);
-      } else {
-        request.state_deletes.push_back(key);
-      }
-    }
-  }
-
- private:
-  store::Ledger& ledger_;
-  std::map<std::string, std::optional<std::string>> changed_;
-};
-
-// An event of the counter or of an auditor, appended with its rows as the service would.
+// An event of the counter or of an auditor at `at`, appended with its rows as the service would.
 std::uint64_t AppendFolded(store::Ledger& ledger, const events::Event& event,
                            const std::string& actor, const std::string& at) {
-  EXPECT_TRUE(events::Validate(event).ok()) << events::Validate(event).ToString();
-  LedgerRows rows(ledger);
-  EXPECT_TRUE(projections::FoldEvent(event, {actor, At(at)}, rows).ok());
-  store::AppendRequest request;
-  request.events.push_back(events::ToNewEvent(event));
-  request.recorded_at_us = At(at);
-  request.cause = {"desk-" + at, actor};
-  rows.Fill(request);
-  request.state_checkpoint_key = std::string(projections::kCheckpointKey);
-  auto appended = ledger.Append(std::move(request));
-  EXPECT_TRUE(appended.ok()) << appended.status().ToString();
-  return appended.ok() ? appended->first_seq : 0;
+  return support::AppendFolded(ledger, event, {"desk-" + at, actor}, At(at).micros_since_epoch);
 }
 
 constexpr char kPhoneA[] = "6281300000001";  // Budi's own phone; also books his toddler Adi
@@ -174,9 +69,8 @@ class QueryCli : public ::testing::Test {
     dir_ = new TempDir();
     ledger_dir_ = new std::string(dir_->path() + "/ledger");
     codes_ = new std::map<std::string, std::string>();
-    auto opened = store::Ledger::Open(*ledger_dir_, {});
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    auto ledger = std::move(opened).value();
+    auto ledger = OpenLedger(*ledger_dir_);
+    ASSERT_NE(ledger, nullptr);
     struct M {
       const char* id;
       const char* phone;
@@ -192,22 +86,14 @@ class QueryCli : public ::testing::Test {
         {"wamid.q.6", kPhoneD, "#Dewi#04041985#07082017", "2017-08-01T08:05:00+07:00"},
     };
     {
-      app::Service service(*ledger, Offices(), {kKey});
-      std::mutex mu;
-      for (const auto& m : messages) {
-        app::InboundMessage in;
-        in.message_id = m.id;
-        in.office = "bogor";
-        in.from = m.phone;
-        in.text = m.text;
-        in.at = domain::Instant{At(m.at)};
-        service.Submit(app::Command(in), [&mu, id = std::string(m.id)](app::CommandResult r) {
-          std::lock_guard lk(mu);
-          EXPECT_TRUE(r.status.ok()) << id << ": " << r.status.ToString();
-          if (!r.outcome.booking_code.empty()) (*codes_)[id] = r.outcome.booking_code;
-        });
+      app::Service service(*ledger, SampleOffices(), {kKey});
+      std::vector<app::InboundMessage> ins;
+      for (const auto& m : messages) ins.push_back(Msg(m.id, "bogor", m.phone, m.text, m.at));
+      const auto results = SubmitAll(service, ins);
+      for (std::size_t i = 0; i < ins.size(); ++i) {
+        const std::string& code = results[i].outcome.booking_code;
+        if (!code.empty()) (*codes_)[ins[i].message_id] = code;
       }
-      service.Drain();
     }
     ASSERT_EQ(codes_->size(), 4u) << "BUDI, ADI, CITRA and DEWI are booked";
     auto booking = [&](const std::string& id) {
@@ -270,7 +156,7 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 // ---- board --------------------------------------------------------------------------------------
 
 TEST_F(QueryCli, BoardJsonCountsEverySessionAndTheNextQueueNumber) {
-  auto run = Antrean(
+  auto run = RunAntrean(
       {"board", "--ledger", Ledger(), "--office", "bogor", "--date", "2017-08-07", "--json"},
       Tmp());
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -301,7 +187,7 @@ TEST_F(QueryCli, BoardJsonCountsEverySessionAndTheNextQueueNumber) {
 
 TEST_F(QueryCli, BoardTextIsATableWithTotals) {
   auto run =
-      Antrean({"board", "--ledger", Ledger(), "--office", "bogor", "--date", "2017-08-07"}, Tmp());
+      RunAntrean({"board", "--ledger", Ledger(), "--office", "bogor", "--date", "2017-08-07"}, Tmp());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(Contains(run.out, "queue board: bogor, 2017-08-07 (Mon)")) << run.out;
   EXPECT_TRUE(Contains(run.out, "session    capacity     issued    arrived  forfeited")) << run.out;
@@ -315,7 +201,7 @@ TEST_F(QueryCli, BoardTextIsATableWithTotals) {
 
 TEST_F(QueryCli, BoardAsOfShowsTheBoardAsItStoodThen) {
   auto before_arrival =
-      Antrean({"board", "--ledger", Ledger(), "--office", "bogor", "--date", "2017-08-07",
+      RunAntrean({"board", "--ledger", Ledger(), "--office", "bogor", "--date", "2017-08-07",
                "--as-of", "2017-08-07T07:20:00+07:00", "--json", "--scratch", Tmp() + "/scratch"},
               Tmp());
   ASSERT_EQ(before_arrival.exit_code, 0) << before_arrival.err;
@@ -328,14 +214,14 @@ TEST_F(QueryCli, BoardAsOfShowsTheBoardAsItStoodThen) {
   EXPECT_EQ(o["as_of"], "2017-08-07T07:20:00+07:00");
   EXPECT_TRUE(std::filesystem::is_empty(Tmp() + "/scratch")) << "the scratch store is removed";
 
-  auto early = Antrean({"board", "--ledger", Ledger(), "--office", "bogor", "--date", "2017-08-07",
+  auto early = RunAntrean({"board", "--ledger", Ledger(), "--office", "bogor", "--date", "2017-08-07",
                         "--as-of", "2017-08-01T08:02:30+07:00"},
                        Tmp());
   ASSERT_EQ(early.exit_code, 0) << early.err;
   EXPECT_TRUE(Contains(early.out, "as of 2017-08-01T08:02:30+07:00")) << early.out;
   EXPECT_TRUE(Contains(early.out, "next queue number: 3")) << early.out;
 
-  auto before_anything = Antrean({"board", "--ledger", Ledger(), "--office", "bogor", "--date",
+  auto before_anything = RunAntrean({"board", "--ledger", Ledger(), "--office", "bogor", "--date",
                                   "2017-08-07", "--as-of", "2017-08-01T07:00:00+07:00"},
                                  Tmp());
   EXPECT_EQ(before_anything.exit_code, 1) << "no configuration was recorded yet";
@@ -344,25 +230,25 @@ TEST_F(QueryCli, BoardAsOfShowsTheBoardAsItStoodThen) {
 
 TEST_F(QueryCli, BoardExitCodes) {
   EXPECT_EQ(
-      Antrean({"board", "--ledger", Ledger(), "--office", "nowhere", "--date", "2017-08-07"}, Tmp())
+      RunAntrean({"board", "--ledger", Ledger(), "--office", "nowhere", "--date", "2017-08-07"}, Tmp())
           .exit_code,
       1);
-  auto empty_day = Antrean(
+  auto empty_day = RunAntrean(
       {"board", "--ledger", Ledger(), "--office", "bogor", "--date", "2017-08-08", "--json"},
       Tmp());
   EXPECT_EQ(empty_day.exit_code, 0);
   EXPECT_EQ(empty_day.Json()["next_queue_number"], 1);
   auto bad_date =
-      Antrean({"board", "--ledger", Ledger(), "--office", "bogor", "--date", "07-08-2017"}, Tmp());
+      RunAntrean({"board", "--ledger", Ledger(), "--office", "bogor", "--date", "07-08-2017"}, Tmp());
   EXPECT_EQ(bad_date.exit_code, 2);
   EXPECT_TRUE(Contains(bad_date.err, "--date")) << bad_date.err;
-  EXPECT_EQ(Antrean({"board", "--ledger", Ledger(), "--date", "2017-08-07"}, Tmp()).exit_code, 2);
-  EXPECT_EQ(Antrean({"board", "--ledger", Tmp() + "/missing", "--office", "bogor", "--date",
+  EXPECT_EQ(RunAntrean({"board", "--ledger", Ledger(), "--date", "2017-08-07"}, Tmp()).exit_code, 2);
+  EXPECT_EQ(RunAntrean({"board", "--ledger", Tmp() + "/missing", "--office", "bogor", "--date",
                      "2017-08-07"},
                     Tmp())
                 .exit_code,
             3);
-  EXPECT_EQ(Antrean({"board", "--help"}, Tmp()).exit_code, 0);
+  EXPECT_EQ(RunAntrean({"board", "--help"}, Tmp()).exit_code, 0);
 }
 
 // ---- show booking -------------------------------------------------------------------------------
@@ -372,7 +258,7 @@ TEST_F(QueryCli, ShowBookingJsonHasTheRowAndEveryEventOfTheCodeOldestFirst) {
   std::string typed = code;
   for (char& c : typed) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   typed.insert(4, " ");
-  auto run = Antrean({"show", "booking", typed, "--ledger", Ledger(), "--json"}, Tmp());
+  auto run = RunAntrean({"show", "booking", typed, "--ledger", Ledger(), "--json"}, Tmp());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   json::object o = run.Json();
   EXPECT_EQ(o["code"], json::value(code));
@@ -401,7 +287,7 @@ TEST_F(QueryCli, ShowBookingJsonHasTheRowAndEveryEventOfTheCodeOldestFirst) {
 
 TEST_F(QueryCli, ShowBookingText) {
   const std::string code = Code("wamid.q.5");
-  auto run = Antrean({"show", "booking", code, "--ledger", Ledger()}, Tmp());
+  auto run = RunAntrean({"show", "booking", code, "--ledger", Ledger()}, Tmp());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(Contains(run.out, "booking " + code)) << run.out;
   EXPECT_TRUE(Contains(run.out, "status:       forfeited")) << run.out;
@@ -414,10 +300,10 @@ TEST_F(QueryCli, ShowBookingText) {
 }
 
 TEST_F(QueryCli, ShowBookingOfAnUnknownCodeExits1) {
-  auto run = Antrean({"show", "booking", "ZZZZZZZZZZ", "--ledger", Ledger()}, Tmp());
+  auto run = RunAntrean({"show", "booking", "ZZZZZZZZZZ", "--ledger", Ledger()}, Tmp());
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_TRUE(Contains(run.err, "ZZZZZZZZZZ")) << run.err;
-  EXPECT_EQ(Antrean({"show", "booking", "--ledger", Ledger()}, Tmp()).exit_code, 2);
+  EXPECT_EQ(RunAntrean({"show", "booking", "--ledger", Ledger()}, Tmp()).exit_code, 2);
 }
 
 // ---- show phone ---------------------------------------------------------------------------------
@@ -425,7 +311,7 @@ TEST_F(QueryCli, ShowBookingOfAnUnknownCodeExits1) {
 TEST_F(QueryCli, ShowPhoneJsonInAnyWrittenForm) {
   for (const std::string written : {"0813-0000-0001", "+62 813 0000 0001", "6281300000001"}) {
     SCOPED_TRACE(written);
-    auto run = Antrean({"show", "phone", written, "--ledger", Ledger(), "--json"}, Tmp());
+    auto run = RunAntrean({"show", "phone", written, "--ledger", Ledger(), "--json"}, Tmp());
     ASSERT_EQ(run.exit_code, 0) << run.err;
     json::object o = run.Json();
     EXPECT_EQ(o["phone"], kPhoneA);
@@ -466,7 +352,7 @@ TEST_F(QueryCli, ShowPhonePagesTheTimelineNewestFirstWithoutOverlap) {
       args.push_back("--cursor");
       args.push_back(cursor);
     }
-    auto run = Antrean(args, Tmp());
+    auto run = RunAntrean(args, Tmp());
     ASSERT_EQ(run.exit_code, 0) << run.err;
     json::object o = run.Json();
     const auto& t = o["timeline"].as_object();
@@ -480,13 +366,13 @@ TEST_F(QueryCli, ShowPhonePagesTheTimelineNewestFirstWithoutOverlap) {
   EXPECT_GE(pages, 3);
   ASSERT_FALSE(seqs.empty());
   for (std::size_t i = 1; i < seqs.size(); ++i) EXPECT_GT(seqs[i - 1], seqs[i]);
-  auto all = Antrean(
+  auto all = RunAntrean(
       {"show", "phone", "081300000001", "--ledger", Ledger(), "--json", "--limit", "1000"}, Tmp());
   EXPECT_EQ(all.Json()["timeline"].as_object()["events"].as_array().size(), seqs.size());
 }
 
 TEST_F(QueryCli, ShowPhoneTextOfABlacklistedPhone) {
-  auto run = Antrean({"show", "phone", "0813 0000 0004", "--ledger", Ledger()}, Tmp());
+  auto run = RunAntrean({"show", "phone", "0813 0000 0004", "--ledger", Ledger()}, Tmp());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(Contains(run.out, "phone 6281300000004 (081300000004)")) << run.out;
   EXPECT_TRUE(Contains(run.out, "owner:        DEWI|1985-04-04")) << run.out;
@@ -501,19 +387,19 @@ TEST_F(QueryCli, ShowPhoneTextOfABlacklistedPhone) {
 }
 
 TEST_F(QueryCli, ShowPhoneExitCodes) {
-  EXPECT_EQ(Antrean({"show", "phone", "0813 9999 9999", "--ledger", Ledger()}, Tmp()).exit_code, 1);
-  auto bad = Antrean({"show", "phone", "not a phone", "--ledger", Ledger()}, Tmp());
+  EXPECT_EQ(RunAntrean({"show", "phone", "0813 9999 9999", "--ledger", Ledger()}, Tmp()).exit_code, 1);
+  auto bad = RunAntrean({"show", "phone", "not a phone", "--ledger", Ledger()}, Tmp());
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_TRUE(Contains(bad.err, "NUMBER")) << bad.err;
   EXPECT_EQ(
-      Antrean({"show", "phone", kPhoneA, "--ledger", Ledger(), "--limit", "0"}, Tmp()).exit_code,
+      RunAntrean({"show", "phone", kPhoneA, "--ledger", Ledger(), "--limit", "0"}, Tmp()).exit_code,
       2);
 }
 
 // ---- show identity ------------------------------------------------------------------------------
 
 TEST_F(QueryCli, ShowIdentityNamesTheActiveBookingAndThePhonesLinked) {
-  auto run = Antrean(
+  auto run = RunAntrean(
       {"show", "identity", "--ledger", Ledger(), "--name", "adi", "--dob", "2016-02-02", "--json"},
       Tmp());
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -524,7 +410,7 @@ TEST_F(QueryCli, ShowIdentityNamesTheActiveBookingAndThePhonesLinked) {
   ASSERT_EQ(o["phones"].as_array().size(), 1u);
   EXPECT_EQ(o["phones"].as_array()[0].as_object().at("phone"), kPhoneA);
 
-  auto budi = Antrean({"show", "identity", "--ledger", Ledger(), "--name", " budi   SANTOSO ",
+  auto budi = RunAntrean({"show", "identity", "--ledger", Ledger(), "--name", " budi   SANTOSO ",
                        "--dob", "1987-01-25", "--json"},
                       Tmp());
   ASSERT_EQ(budi.exit_code, 0) << budi.err;
@@ -540,7 +426,7 @@ TEST_F(QueryCli, ShowIdentityNamesTheActiveBookingAndThePhonesLinked) {
 }
 
 TEST_F(QueryCli, ShowIdentityTextAndExitCodes) {
-  auto run = Antrean(
+  auto run = RunAntrean(
       {"show", "identity", "--ledger", Ledger(), "--name", "Budi Santoso", "--dob", "1987-01-25"},
       Tmp());
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -549,31 +435,31 @@ TEST_F(QueryCli, ShowIdentityTextAndExitCodes) {
   EXPECT_TRUE(Contains(run.out, "phones linked (2):")) << run.out;
   EXPECT_TRUE(Contains(run.out, "rejected: person_has_active_booking")) << run.out;
   EXPECT_EQ(
-      Antrean({"show", "identity", "--ledger", Ledger(), "--name", "Nobody", "--dob", "1987-01-25"},
+      RunAntrean({"show", "identity", "--ledger", Ledger(), "--name", "Nobody", "--dob", "1987-01-25"},
               Tmp())
           .exit_code,
       1);
   EXPECT_EQ(
-      Antrean({"show", "identity", "--ledger", Ledger(), "--name", "Budi", "--dob", "25011987"},
+      RunAntrean({"show", "identity", "--ledger", Ledger(), "--name", "Budi", "--dob", "25011987"},
               Tmp())
           .exit_code,
       2);
   EXPECT_EQ(
-      Antrean({"show", "identity", "--ledger", Ledger(), "--dob", "1987-01-25"}, Tmp()).exit_code,
+      RunAntrean({"show", "identity", "--ledger", Ledger(), "--dob", "1987-01-25"}, Tmp()).exit_code,
       2);
 }
 
 // ---- replay -------------------------------------------------------------------------------------
 
 TEST_F(QueryCli, ReplayOfAnIntactLedgerExits0) {
-  auto run = Antrean({"replay", "--ledger", Ledger()}, Tmp());
+  auto run = RunAntrean({"replay", "--ledger", Ledger()}, Tmp());
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_TRUE(Contains(run.out, "events/s")) << run.out;
   EXPECT_TRUE(Contains(run.out, "identical: the live state is exactly what the events say"))
       << run.out;
   EXPECT_FALSE(Contains(run.out, "DIFFERS")) << run.out;
 
-  auto j = Antrean({"replay", "--ledger", Ledger(), "--json"}, Tmp());
+  auto j = RunAntrean({"replay", "--ledger", Ledger(), "--json"}, Tmp());
   ASSERT_EQ(j.exit_code, 0) << j.err;
   json::object o = j.Json();
   EXPECT_EQ(o["identical"], true);
@@ -615,12 +501,12 @@ TEST_F(QueryCli, ReplayOfATamperedStateExits1NamingTheProjectionAndKey) {
     ASSERT_TRUE(db->Close().ok());
     delete db;
   }
-  auto run = Antrean({"replay", "--ledger", dir}, Tmp());
+  auto run = RunAntrean({"replay", "--ledger", dir}, Tmp());
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   EXPECT_TRUE(
       Contains(run.out, "DIFFERS: projection bk: first differing key " + key + ": values differ"))
       << run.out;
-  auto j = Antrean({"replay", "--ledger", dir, "--json"}, Tmp());
+  auto j = RunAntrean({"replay", "--ledger", dir, "--json"}, Tmp());
   EXPECT_EQ(j.exit_code, 1);
   json::object o = j.Json();
   EXPECT_EQ(o["identical"], false);
@@ -636,9 +522,9 @@ TEST_F(QueryCli, ReplayOfATamperedStateExits1NamingTheProjectionAndKey) {
 
 TEST_F(QueryCli, ReplayUntilSeqAndAsOfPrintTheDigestsOfThatPoint) {
   // The first message (configuration, message, booking, reply): seq 1..4, recorded 08:00.
-  auto until = Antrean({"replay", "--ledger", Ledger(), "--until-seq", "4", "--json"}, Tmp());
+  auto until = RunAntrean({"replay", "--ledger", Ledger(), "--until-seq", "4", "--json"}, Tmp());
   ASSERT_EQ(until.exit_code, 0) << until.err;
-  auto as_of = Antrean(
+  auto as_of = RunAntrean(
       {"replay", "--ledger", Ledger(), "--as-of", "2017-08-01T08:00:30+07:00", "--json"}, Tmp());
   ASSERT_EQ(as_of.exit_code, 0) << as_of.err;
   json::object u = until.Json(), a = as_of.Json();
@@ -656,22 +542,22 @@ TEST_F(QueryCli, ReplayUntilSeqAndAsOfPrintTheDigestsOfThatPoint) {
       EXPECT_EQ(rows, 0) << name;
     }
   }
-  auto text = Antrean({"replay", "--ledger", Ledger(), "--until-seq", "4"}, Tmp());
+  auto text = RunAntrean({"replay", "--ledger", Ledger(), "--until-seq", "4"}, Tmp());
   ASSERT_EQ(text.exit_code, 0);
   EXPECT_TRUE(Contains(text.out, "the state as of seq 4:")) << text.out;
 }
 
 TEST_F(QueryCli, ReplayUsageAndOpenErrors) {
-  EXPECT_EQ(Antrean({"replay"}, Tmp()).exit_code, 2);
-  EXPECT_EQ(Antrean({"replay", "--ledger", Ledger(), "--until-seq", "4", "--as-of",
+  EXPECT_EQ(RunAntrean({"replay"}, Tmp()).exit_code, 2);
+  EXPECT_EQ(RunAntrean({"replay", "--ledger", Ledger(), "--until-seq", "4", "--as-of",
                      "2017-08-01T08:00:30+07:00"},
                     Tmp())
                 .exit_code,
             2);
-  EXPECT_EQ(Antrean({"replay", "--ledger", Ledger(), "--as-of", "yesterday"}, Tmp()).exit_code, 2);
-  EXPECT_EQ(Antrean({"replay", "--ledger", Ledger(), "--until-seq", "0"}, Tmp()).exit_code, 2);
-  EXPECT_EQ(Antrean({"replay", "--ledger", Tmp() + "/missing"}, Tmp()).exit_code, 3);
-  auto help = Antrean({"replay", "--help"}, Tmp());
+  EXPECT_EQ(RunAntrean({"replay", "--ledger", Ledger(), "--as-of", "yesterday"}, Tmp()).exit_code, 2);
+  EXPECT_EQ(RunAntrean({"replay", "--ledger", Ledger(), "--until-seq", "0"}, Tmp()).exit_code, 2);
+  EXPECT_EQ(RunAntrean({"replay", "--ledger", Tmp() + "/missing"}, Tmp()).exit_code, 3);
+  auto help = RunAntrean({"replay", "--help"}, Tmp());
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_TRUE(Contains(help.out, "usage: antrean replay")) << help.out;
 }
