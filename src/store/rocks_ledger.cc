@@ -1,6 +1,8 @@
 #include "store/rocks_ledger.h"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/write_buffer_manager.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -48,10 +50,26 @@ std::int64_t NowMicros() {
       .count();
 }
 
+// Memory does not grow with the ledger's size: every column family's data, index and filter
+// blocks share one bounded cache (by default RocksDB keeps every file's index and filter blocks in
+// memory, outside any cache, so memory would grow with history), and all memtables together are
+// capped by one write-buffer manager.
+constexpr std::size_t kBlockCacheBytes = 256u << 20;
+constexpr std::size_t kMemtablesBytesMax = 256u << 20;
+
+const std::shared_ptr<rocksdb::Cache>& SharedBlockCache() {
+  static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  return cache;
+}
+
 rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
   rocksdb::ColumnFamilyOptions cf;
   cf.compression = rocksdb::kLZ4Compression;
   rocksdb::BlockBasedTableOptions table;
+  table.block_cache = SharedBlockCache();
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   // Index and idempotency lookups are point or prefix seeks by key: a Bloom filter saves the disk
   // read for keys that are not there, which is the common case for a new idempotency key.
   if (point_lookups) {
@@ -111,6 +129,8 @@ Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
   // Reopening after a crash replays the WAL into memtables; writing them out as files first would
   // make a restart take seconds. (A clean Close flushes, so there is no WAL to replay then.)
   db_options.avoid_flush_during_recovery = true;
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(kMemtablesBytesMax);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, FamilyOptions(false)},
