@@ -136,6 +136,19 @@ std::string NextDateText(Ctx& c, const Date& from) {
 
 Values BookingValues(const BookingRow& b, std::string_view zone);
 
+// The outcome and the reply for a booking the applicant is told about (new, or sent again).
+void TellBooking(Ctx& c, Outcome::Kind kind, const BookingRow& b) {
+  Outcome& o = c.d.outcome;
+  o.kind = kind;
+  o.booking_code = b.code;
+  o.queue_number = b.queue_number;
+  o.date = b.date;
+  o.session = b.session;
+  o.arrive_by = b.arrive_by;
+  QueueReply(c, Render(c, c.office.Reply("issued"),
+                       BookingValues(b, domain::TimeZoneName(c.office.time_zone))));
+}
+
 Status Issue(Ctx& c, const domain::Registration& reg, const std::string& relation,
              const Date& date, std::size_t session) {
   const std::string date_text = domain::FormatDate(date);
@@ -170,15 +183,7 @@ Status Issue(Ctx& c, const domain::Registration& reg, const std::string& relatio
   c.d.events.emplace_back(events::BookingCodeIssued{
       b.code, b.office, b.date, b.session, b.arrive_by, b.queue_number, b.name, b.birth_date,
       b.phone, b.relation, b.message_id});
-  Outcome& o = c.d.outcome;
-  o.kind = Outcome::Kind::kIssued;
-  o.booking_code = b.code;
-  o.queue_number = b.queue_number;
-  o.date = b.date;
-  o.session = b.session;
-  o.arrive_by = b.arrive_by;
-  QueueReply(c, Render(c, c.office.Reply("issued"),
-                       BookingValues(b, domain::TimeZoneName(c.office.time_zone))));
+  TellBooking(c, Outcome::Kind::kIssued, b);
   return Status::Ok();
 }
 
@@ -197,15 +202,7 @@ void Repeat(Ctx& c, const BookingRow& b) {
   c.d.events.emplace_back(events::BookingCodeResent{c.msg.message_id, c.office.id, c.msg.from,
                                                     b.code, b.date, b.session, b.arrive_by,
                                                     b.queue_number});
-  Outcome& o = c.d.outcome;
-  o.kind = Outcome::Kind::kRepeated;
-  o.booking_code = b.code;
-  o.queue_number = b.queue_number;
-  o.date = b.date;
-  o.session = b.session;
-  o.arrive_by = b.arrive_by;
-  QueueReply(c, Render(c, c.office.Reply("issued"),
-                       BookingValues(b, domain::TimeZoneName(c.office.time_zone))));
+  TellBooking(c, Outcome::Kind::kRepeated, b);
 }
 
 // Checks of the day asked for; true when a rejection was recorded.
