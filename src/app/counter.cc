@@ -95,11 +95,10 @@ Result<Decision> DecideArrival(const domain::OfficeConfig& office, const Arrival
                                                  Local(c.ctx.at, office), b.arrive_by, b.phone});
   d.outcome.kind = Outcome::Kind::kForfeited;
   d.outcome.reason = "late";
-  const std::string by_local = b.arrive_by.size() >= 16 ? b.arrive_by.substr(11, 5) : b.arrive_by;
   std::string text = domain::RenderReply(
       office.Reply("forfeited"),
       {{"code", b.code},
-       {"arrive_by", by_local + " " + std::string(domain::TimeZoneName(office.time_zone))},
+       {"arrive_by", UserClockTime(b.arrive_by, office.time_zone)},
        {"office", office.name}});
   d.events.emplace_back(
       events::ReplyQueued{c.ctx.cause_id + "/reply", office.id, b.phone, text, c.ctx.cause_id});

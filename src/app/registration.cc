@@ -134,7 +134,7 @@ std::string NextDateText(Ctx& c, const Date& from) {
   return "";
 }
 
-Values BookingValues(const BookingRow& b, std::string_view zone);
+Values BookingValues(const BookingRow& b, domain::TimeZone zone);
 
 // The outcome and the reply for a booking the applicant is told about (new, or sent again).
 void TellBooking(Ctx& c, Outcome::Kind kind, const BookingRow& b) {
@@ -146,7 +146,7 @@ void TellBooking(Ctx& c, Outcome::Kind kind, const BookingRow& b) {
   o.session = b.session;
   o.arrive_by = b.arrive_by;
   QueueReply(c, Render(c, c.office.Reply("issued"),
-                       BookingValues(b, domain::TimeZoneName(c.office.time_zone))));
+                       BookingValues(b, c.office.time_zone)));
 }
 
 Status Issue(Ctx& c, const domain::Registration& reg, const std::string& relation,
@@ -187,15 +187,13 @@ Status Issue(Ctx& c, const domain::Registration& reg, const std::string& relatio
   return Status::Ok();
 }
 
-Values BookingValues(const BookingRow& b, std::string_view zone) {
+Values BookingValues(const BookingRow& b, domain::TimeZone zone) {
   auto date = domain::ParseDate(b.date);
-  // arrive_by is RFC 3339 in the office's own offset, so its HH:MM is the local time.
-  std::string by_text = b.arrive_by.size() >= 16 ? b.arrive_by.substr(11, 5) : b.arrive_by;
   return {{"code", b.code},
           {"queue_number", std::to_string(b.queue_number)},
           {"date", date.ok() ? UserDate(*date) : b.date},
-          {"session", b.session + " " + std::string(zone)},
-          {"arrive_by", by_text + " " + std::string(zone)}};
+          {"session", b.session + " " + std::string(domain::TimeZoneName(zone))},
+          {"arrive_by", UserClockTime(b.arrive_by, zone)}};
 }
 
 void Repeat(Ctx& c, const BookingRow& b) {
@@ -358,7 +356,7 @@ Status Inform(Ctx& c, const domain::InfoRequest& info) {
       if (!b.ok()) return b.status();
       // Only the phone that booked may see a booking: a code alone is not proof of anything.
       if (b->has_value() && (*b)->phone == c.msg.from) {
-        Values v = BookingValues(**b, domain::TimeZoneName(c.office.time_zone));
+        Values v = BookingValues(**b, c.office.time_zone);
         v.emplace_back("status", StatusText((*b)->status));
         QueueReply(c, Render(c, c.office.Reply("booking_status"), std::move(v)));
       } else {
@@ -461,6 +459,12 @@ std::string UserDate(const Date& date) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%02d-%02d-%04d", date.d % 100, date.m % 100, date.y % 10000);
   return buf;
+}
+
+std::string UserClockTime(const std::string& rfc3339_local, domain::TimeZone zone) {
+  // "2026-03-04T07:30:00+07:00": characters 11..15 are the local HH:MM.
+  const std::string hhmm = rfc3339_local.size() >= 16 ? rfc3339_local.substr(11, 5) : rfc3339_local;
+  return hhmm + " " + std::string(domain::TimeZoneName(zone));
 }
 
 std::string_view OutcomeKindName(Outcome::Kind kind) {

@@ -80,5 +80,8 @@ Result<domain::Instant> ArriveBy(const domain::OfficeConfig& office, const domai
                                  domain::TimeOfDay session);
 // "25-01-1987": dates as Indonesians write them, for reply texts.
 std::string UserDate(const domain::Date& date);
+// "07:30 WIB": the local clock time of an instant stored in the office's own offset (arrive_by),
+// for reply texts.
+std::string UserClockTime(const std::string& rfc3339_local, domain::TimeZone zone);
 
 }  // namespace antrean::app
