@@ -28,6 +28,10 @@ std::string BlacklistRowKey(std::string_view phone) {
 std::string FlagRowKey(std::string_view flag_id) {
   return std::string(kFlagPrefix) + std::string(flag_id);
 }
+std::string OutboxRowKey(std::string_view reply_id) {
+  return std::string(kOutboxPrefix) + std::string(reply_id);
+}
+std::string ProviderMessageRowKey(std::string_view id) { return "pm/" + std::string(id); }
 
 namespace {
 
@@ -110,6 +114,16 @@ void Visit(V& v, FlagRow& r) {
   v("in_force", r.in_force);
   v("cleared_by", r.cleared_by);
   v("cleared_reason", r.cleared_reason);
+}
+template <class V>
+void Visit(V& v, OutboxRow& r) {
+  v("office", r.office);
+  v("to", r.to);
+  v("text", r.text);
+  v("in_reply_to", r.in_reply_to);
+  v("attempts", r.attempts);
+  v("queued_us", r.queued_us);
+  v("due_us", r.due_us);
 }
 
 // Builds the row's JSON object, members in visiting order.
@@ -240,6 +254,7 @@ std::string Encode(const ConfigRow& row) { return EncodeRow(row); }
 std::string Encode(const ApplicationRow& row) { return EncodeRow(row); }
 std::string Encode(const BlacklistRow& row) { return EncodeRow(row); }
 std::string Encode(const FlagRow& row) { return EncodeRow(row); }
+std::string Encode(const OutboxRow& row) { return EncodeRow(row); }
 
 Status Decode(std::string_view bytes, PhoneRow* row) { return DecodeRow(bytes, row); }
 Status Decode(std::string_view bytes, PersonRow* row) { return DecodeRow(bytes, row); }
@@ -249,5 +264,6 @@ Status Decode(std::string_view bytes, ConfigRow* row) { return DecodeRow(bytes, 
 Status Decode(std::string_view bytes, ApplicationRow* row) { return DecodeRow(bytes, row); }
 Status Decode(std::string_view bytes, BlacklistRow* row) { return DecodeRow(bytes, row); }
 Status Decode(std::string_view bytes, FlagRow* row) { return DecodeRow(bytes, row); }
+Status Decode(std::string_view bytes, OutboxRow* row) { return DecodeRow(bytes, row); }
 
 }  // namespace antrean::projections

@@ -14,6 +14,8 @@
 //                                         16 hex digits of microseconds since the epoch
 //   bl/<phone>            BlacklistRow    a phone's blacklisting: reason, evidence, who decided
 //   fl/<flag_id>          FlagRow         a flag raised on a phone, and its review
+//   ob/<reply_id>         OutboxRow       a reply not yet sent: what, to whom, attempts, when next
+//   pm/<provider id>      (the reply id)  WhatsApp's id of a sent reply, for its delivery statuses
 // Memory use does not grow with history: only the rows a decision touches are read.
 #pragma once
 
@@ -112,6 +114,18 @@ struct FlagRow {
   std::string cleared_reason;
 };
 
+// A queued reply the outbox has not yet delivered to WhatsApp (app/outbox.h). The row goes when
+// the reply is sent or fails for good, so the outbox's work list is the ob/ prefix.
+struct OutboxRow {
+  std::string office;  // the office id; its WhatsApp number sends the reply
+  std::string to;      // phone
+  std::string text;
+  std::string in_reply_to;     // the inbound message id
+  std::uint32_t attempts = 0;  // send attempts made so far
+  std::int64_t queued_us = 0;  // when the reply was queued (the envelope's recorded_at)
+  std::int64_t due_us = 0;     // the earliest time of the next attempt
+};
+
 // The latest progress of a passport application (SIGAP), answered to its 16-digit number.
 struct ApplicationRow {
   std::string office;
@@ -127,9 +141,12 @@ std::string ApplicationRowKey(std::string_view application_number);
 std::string DeadlineRowKey(std::int64_t arrive_by_us, std::string_view code);
 std::string BlacklistRowKey(std::string_view phone);
 std::string FlagRowKey(std::string_view flag_id);
+std::string OutboxRowKey(std::string_view reply_id);
+std::string ProviderMessageRowKey(std::string_view provider_message_id);
 inline constexpr std::string_view kDeadlinePrefix = "dl/";
 inline constexpr std::string_view kBlacklistPrefix = "bl/";
 inline constexpr std::string_view kFlagPrefix = "fl/";
+inline constexpr std::string_view kOutboxPrefix = "ob/";
 
 std::string Encode(const PhoneRow& row);
 std::string Encode(const PersonRow& row);
@@ -139,6 +156,7 @@ std::string Encode(const ConfigRow& row);
 std::string Encode(const ApplicationRow& row);
 std::string Encode(const BlacklistRow& row);
 std::string Encode(const FlagRow& row);
+std::string Encode(const OutboxRow& row);
 
 // Corruption naming the row when the bytes are not a row of that kind.
 Status Decode(std::string_view bytes, PhoneRow* row);
@@ -149,6 +167,7 @@ Status Decode(std::string_view bytes, ConfigRow* row);
 Status Decode(std::string_view bytes, ApplicationRow* row);
 Status Decode(std::string_view bytes, BlacklistRow* row);
 Status Decode(std::string_view bytes, FlagRow* row);
+Status Decode(std::string_view bytes, OutboxRow* row);
 
 // Where a decision reads rows from. Implementations: the service's read-your-writes view over the
 // ledger (service.cc), a scratch store during replay, plain maps in tests.

@@ -132,6 +132,31 @@ Status FoldCleared(const events::FlagCleared& e, const FoldContext& ctx, StateRo
   return Status::Ok();
 }
 
+// The outbox's work list: a queued reply waits in ob/ until it is sent or fails for good.
+Status FoldReplyQueued(const events::ReplyQueued& e, const FoldContext& ctx, StateRows& rows) {
+  rows.Write(OutboxRowKey(e.reply_id),
+             Encode(OutboxRow{e.office, e.to, e.text, e.in_reply_to, 0, ctx.at_us, ctx.at_us}));
+  return Status::Ok();
+}
+
+Status FoldReplyFailed(const events::ReplyFailed& e, StateRows& rows) {
+  if (e.final) {
+    rows.Erase(OutboxRowKey(e.reply_id));
+    return Status::Ok();
+  }
+  auto row = ReadRow<OutboxRow>(rows, OutboxRowKey(e.reply_id));
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) return Status::Ok();  // not waiting (a late outcome): nothing to change
+  (*row)->attempts = e.attempt;
+  if (e.retry_at) {
+    auto at = domain::ParseRfc3339(*e.retry_at);
+    if (!at.ok()) return Status::InvalidArgument("reply_failed: retry_at: " + at.status().message());
+    (*row)->due_us = at->micros_since_epoch;
+  }
+  rows.Write(OutboxRowKey(e.reply_id), Encode(**row));
+  return Status::Ok();
+}
+
 Status FoldConfiguration(const events::OfficeConfigurationApplied& e, StateRows& rows) {
   ConfigRow row;
   row.digest = e.config_digest;
@@ -186,6 +211,14 @@ Status FoldEvent(const events::Event& event, const FoldContext& ctx, StateRows& 
           return Status::Ok();
         } else if constexpr (std::is_same_v<T, events::OfficeConfigurationApplied>) {
           return FoldConfiguration(e, rows);
+        } else if constexpr (std::is_same_v<T, events::ReplyQueued>) {
+          return FoldReplyQueued(e, ctx, rows);
+        } else if constexpr (std::is_same_v<T, events::ReplySent>) {
+          rows.Erase(OutboxRowKey(e.reply_id));
+          rows.Write(ProviderMessageRowKey(e.provider_message_id), e.reply_id);
+          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, events::ReplyFailed>) {
+          return FoldReplyFailed(e, rows);
         } else {
           return Status::Ok();  // no row depends on it
         }
@@ -200,7 +233,9 @@ bool FoldReads(std::string_view type) {
       events::DocumentsSubmitted::kType, events::DocumentsReturned::kType,
       events::PhoneBlacklisted::kType,   events::PhoneUnblacklisted::kType,
       events::PhoneFlagged::kType,       events::FlagCleared::kType,
-      events::ApplicationProgressRecorded::kType, events::OfficeConfigurationApplied::kType};
+      events::ApplicationProgressRecorded::kType, events::OfficeConfigurationApplied::kType,
+      events::ReplyQueued::kType,        events::ReplySent::kType,
+      events::ReplyFailed::kType};
   for (auto t : kRead) {
     if (t == type) return true;
   }

@@ -262,7 +262,7 @@ std::string ProjectionOf(std::string_view key) {
 const std::vector<std::string>& StateProjectionNames() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n = {"ap", "bk", "bl", "cf", "dl",
-                                  "dy", "fl", "pe", "ph", std::string(kCheckpointKey)};
+                                  "dy", "fl", "ob", "pe", "ph", "pm", std::string(kCheckpointKey)};
     std::sort(n.begin(), n.end());
     return n;
   }();

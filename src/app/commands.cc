@@ -23,6 +23,10 @@ std::string_view CommandTypeName(const Command& command) {
         if constexpr (std::is_same_v<T, ApplicationProgressCommand>) {
           return "office.application_progress";
         }
+        if constexpr (std::is_same_v<T, DeliveryStatusCommand>) return "whatsapp.status";
+        if constexpr (std::is_same_v<T, ReplyOutcomeCommand>) {
+          return c.sent ? "reply.sent" : "reply.failed";
+        }
       },
       command);
 }
@@ -70,6 +74,22 @@ class Reader {
     }
     if (!v->is_bool()) Fail(FieldError(name, "expected true or false"));
     return v->is_bool() && v->as_bool();
+  }
+  // A required whole number in [1, max].
+  std::uint32_t Count(std::string_view name, std::uint32_t max) {
+    const json::value* v = Take(name);
+    if (v == nullptr) {
+      Fail(FieldError(name, "is required"));
+      return 0;
+    }
+    std::uint64_t n = 0;
+    if (v->is_uint64()) n = v->as_uint64();
+    else if (v->is_int64() && v->as_int64() > 0) n = static_cast<std::uint64_t>(v->as_int64());
+    if (n < 1 || n > max) {
+      Fail(FieldError(name, "expected a whole number from 1 to " + std::to_string(max)));
+      return 0;
+    }
+    return static_cast<std::uint32_t>(n);
   }
   Status Finish() {
     for (const auto& kv : o_) {
@@ -180,6 +200,46 @@ Result<Command> ParseCounter(std::string_view type, Reader& r, domain::Instant a
   return Finished(r, std::move(c));
 }
 
+Result<Command> ParseDeliveryStatus(Reader& r, domain::Instant at) {
+  DeliveryStatusCommand c{at, {}, {}, {}, {}, {}};
+  c.provider_message_id = r.Str("provider_message_id", kMessageIdBytesMax);
+  if (c.provider_message_id.empty()) r.Fail(FieldError("provider_message_id", "must not be empty"));
+  c.status = r.Str("status", 32);
+  const std::string recipient = r.Str("recipient", 64);
+  if (!recipient.empty()) {
+    auto phone = domain::NormalizePhone(recipient);
+    if (phone.ok()) c.recipient = *phone;
+    else r.Fail(FieldError("recipient", phone.status().message()));
+  }
+  c.error_code = OptionalStr(r, "error_code", 32);
+  c.error_title = OptionalStr(r, "error_title", 512);
+  return Finished(r, std::move(c));
+}
+
+Result<Command> ParseReplyOutcome(bool sent, Reader& r, domain::Instant at) {
+  ReplyOutcomeCommand c{at, {}, 0, sent, {}, {}, false, {}};
+  c.reply_id = r.Str("reply_id", 2 * kMessageIdBytesMax);
+  if (c.reply_id.empty()) r.Fail(FieldError("reply_id", "must not be empty"));
+  c.attempt = r.Count("attempt", kReplyAttemptsMax);
+  if (sent) {
+    c.provider_message_id = r.Str("provider_message_id", kMessageIdBytesMax);
+    if (c.provider_message_id.empty()) {
+      r.Fail(FieldError("provider_message_id", "must not be empty"));
+    }
+    return Finished(r, std::move(c));
+  }
+  c.error = r.Str("error", 1024);
+  if (c.error.empty()) r.Fail(FieldError("error", "must say what went wrong"));
+  c.final = r.Bool("final");
+  if (auto retry = OptionalStr(r, "retry_at", 64)) {
+    auto parsed = domain::ParseRfc3339(*retry);
+    if (parsed.ok()) c.retry_at = *parsed;
+    else r.Fail(FieldError("retry_at", parsed.status().message()));
+  }
+  if (!c.final && !c.retry_at) r.Fail(FieldError("retry_at", "is required unless final"));
+  return Finished(r, std::move(c));
+}
+
 }  // namespace
 
 Result<Command> ParseCommand(std::string_view line) {
@@ -215,6 +275,10 @@ Result<Command> ParseCommand(std::string_view line) {
       type == "counter.documents_submitted" || type == "counter.documents_returned" ||
       type == "office.application_progress") {
     return ParseCounter(type, r, at);
+  }
+  if (type == "whatsapp.status") return ParseDeliveryStatus(r, at);
+  if (type == "reply.sent" || type == "reply.failed") {
+    return ParseReplyOutcome(type == "reply.sent", r, at);
   }
   if (auto s = r.Finish(); !s.ok() && type.empty()) return s;
   return FieldError("type", "unknown command type \"" + type + "\" (docs/COMMANDS.md lists them)");

@@ -8,6 +8,7 @@
 
 #include "app/counter.h"
 #include "app/registration.h"
+#include "app/replies.h"
 #include "common/status.h"
 
 namespace antrean::app {
@@ -16,6 +17,8 @@ namespace antrean::app {
 inline constexpr std::size_t kCommandLineBytesMax = 64 * 1024;
 inline constexpr std::size_t kMessageIdBytesMax = 256;
 inline constexpr std::size_t kProfileNameBytesMax = 256;
+// The outbox gives up on a reply after this many attempts at most (app/outbox.h).
+inline constexpr std::uint32_t kReplyAttemptsMax = 100;
 
 // One command of the stream (docs/COMMANDS.md lists each type and its fields):
 //   whatsapp.message              InboundMessage
@@ -25,8 +28,12 @@ inline constexpr std::size_t kProfileNameBytesMax = 256;
 //   counter.documents_returned    DocumentsCommand (returned = true)
 //   clock.tick                    ClockTickCommand
 //   office.application_progress   ApplicationProgressCommand
+//   whatsapp.status               DeliveryStatusCommand
+//   reply.sent                    ReplyOutcomeCommand (sent = true)
+//   reply.failed                  ReplyOutcomeCommand (sent = false)
 using Command = std::variant<InboundMessage, ArrivalCommand, IdentityCheckCommand, DocumentsCommand,
-                             ClockTickCommand, ApplicationProgressCommand>;
+                             ClockTickCommand, ApplicationProgressCommand, DeliveryStatusCommand,
+                             ReplyOutcomeCommand>;
 std::string_view CommandTypeName(const Command& command);
 
 // Parses one line. InvalidArgument names the field: `field "at": expected ...`.

@@ -27,6 +27,14 @@ static_assert(kExpiriesPerAppendMax <= store::kAppendEventsMax);
 // a request id. Both are kept for the ledger's life.
 std::string MessageIdempotencyKey(std::string_view id) { return "wa:" + std::string(id); }
 std::string RequestIdempotencyKey(std::string_view id) { return "req:" + std::string(id); }
+// A delivery status is WhatsApp's (message id, status) pair: each is recorded once however often
+// the webhook is retried. A send attempt is (reply id, attempt).
+std::string StatusIdempotencyKey(const DeliveryStatusCommand& c) {
+  return "st:" + c.provider_message_id + "#" + c.status;
+}
+std::string OutcomeIdempotencyKey(const ReplyOutcomeCommand& c) {
+  return "out:" + c.reply_id + "#" + std::to_string(c.attempt);
+}
 
 // Rebuilds what the caller was told the first time, from the events that were appended then.
 void FillFromEvent(const events::Event& event, Outcome* o) {
@@ -171,6 +179,10 @@ class Service::Impl final : public projections::StateRows {
 
   void SubmitMessage(const InboundMessage& m, Done done);
   void SubmitTick(const ClockTickCommand& tick, Done done);
+  // Commands with no office rules to record: delivery statuses and outbox outcomes.
+  template <class C, class DecideFn>
+  void SubmitPlain(const C& command, std::string key, std::string actor, DecideFn decide,
+                   Done done);
   template <class C, class DecideFn>
   void SubmitCounter(C command, const char* type, std::string_view subject, DecideFn decide,
                      Done done);
@@ -369,6 +381,18 @@ void Service::Impl::SubmitCounter(C c, const char* type, std::string_view subjec
          {c.ctx.at.micros_since_epoch, c.ctx.cause_id, c.ctx.officer, key}, std::move(done));
 }
 
+template <class C, class DecideFn>
+void Service::Impl::SubmitPlain(const C& c, std::string key, std::string actor, DecideFn decide,
+                                Done done) {
+  if (AnsweredAsDuplicate(key, done)) return;
+  Result<Decision> decision = decide(c);
+  if (!decision.ok()) return Refuse(decision.status(), done);
+  // The key without its prefix names the cause: "wamid...#delivered", "<reply id>#2".
+  const std::string cause = key.substr(key.find(':') + 1);
+  Append(std::move(decision).value(), {c.at.micros_since_epoch, cause, std::move(actor), key},
+         std::move(done));
+}
+
 void Service::Impl::SubmitTick(const ClockTickCommand& tick, Done done) {
   // The sweep reads the deadline rows from the ledger, so everything decided before it must be
   // there first. Ticks are rare (one a minute), so the wait costs nothing.
@@ -440,6 +464,18 @@ void Service::Impl::Submit(const Command& command, Done done) {
                           return DecideDocuments(o, cc, *this);
                         },
                         std::move(done));
+        } else if constexpr (std::is_same_v<T, DeliveryStatusCommand>) {
+          SubmitPlain(c, StatusIdempotencyKey(c), "whatsapp",
+                      [this](const DeliveryStatusCommand& cc) {
+                        return DecideDeliveryStatus(cc, *this);
+                      },
+                      std::move(done));
+        } else if constexpr (std::is_same_v<T, ReplyOutcomeCommand>) {
+          SubmitPlain(c, OutcomeIdempotencyKey(c), "outbox",
+                      [this](const ReplyOutcomeCommand& cc) {
+                        return DecideReplyOutcome(cc, *this);
+                      },
+                      std::move(done));
         } else {
           SubmitCounter(c, "office.application_progress", c.application_number,
                         [](const domain::OfficeConfig& o, const ApplicationProgressCommand& cc) {

@@ -1,5 +1,6 @@
 #include "common/sha256.h"
 
+#include <openssl/rand.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -8,6 +9,12 @@
 #include <cassert>
 
 namespace antrean {
+
+std::string RandomBytes(std::size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) return {};
+  return out;
+}
 
 Hash256 Sha256(std::string_view bytes) {
   Hash256 out;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,6 +19,9 @@ std::string ToHex(std::string_view bytes);
 std::string ToHex(const Hash256& hash);
 // Parses exactly 64 hex digits (either case); false on anything else.
 bool ParseHash256Hex(std::string_view hex, Hash256* out);
+
+// `n` bytes from the OS's cryptographic random source (OpenSSL RAND_bytes); empty on failure.
+std::string RandomBytes(std::size_t n);
 
 // Compares without an early exit, so that timing does not tell where two MACs differ.
 bool ConstantTimeEqual(std::string_view a, std::string_view b);

@@ -99,9 +99,9 @@ TEST(Command, MissingOfficeNamesOffice) {
 
 TEST(Command, UnknownTypeNamesType) {
   const std::string e = ErrorOf(
-      R"({"type":"whatsapp.status","at":"2017-08-01T08:00:00+07:00","message_id":"m"})");
+      R"({"type":"whatsapp.reaction","at":"2017-08-01T08:00:00+07:00","message_id":"m"})");
   EXPECT_TRUE(Names(e, "type")) << e;
-  EXPECT_NE(e.find("whatsapp.status"), std::string::npos) << e;
+  EXPECT_NE(e.find("whatsapp.reaction"), std::string::npos) << e;
 }
 
 TEST(Command, AtWithoutAnOffsetNamesAt) {
