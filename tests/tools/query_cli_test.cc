@@ -1,7 +1,9 @@
-// `antrean board`, `antrean show booking|phone|identity` and `antrean replay`
+// `antrean board`, `antrean show booking|phone|identity|blacklist|flags`, `antrean digest` and
+// `antrean replay`
 // (tools/cli/query_commands.cc, tools/cli/replay_command.cc), run as the real binary on a ledger
-// built here through app::Service plus the counter's events: the text and --json outputs, paging,
-// time travel with --as-of, and the exit codes 0 / 1 / 2 / 3.
+// built here through app::Service plus the counter's and the auditors' events: the text and --json
+// outputs (the --json ones exactly the answers of app/queries.h), paging, time travel with --as-of,
+// and the exit codes 0 / 1 / 2 / 3.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "app/queries.h"
 #include "app/service.h"
 #include "domain/civil_time.h"
 #include "domain/office_config.h"
@@ -63,6 +66,7 @@ constexpr char kPhoneD[] = "6281300000004";  // Dewi: blacklisted later
 //   rejected: SITI from A (another adult), BUDI SANTOSO from B (holds a booking)
 //   queue 3 CITRA (C): forfeited at 07:45
 //   queue 4 DEWI (D); D blacklisted by an auditor; A flagged
+//   C blacklisted, then lifted; C flagged, then cleared
 class QueryCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -128,6 +132,15 @@ class QueryCli : public ::testing::Test {
                                       {},
                                       "books for a toddler"},
                  "", "2017-08-08T09:05:00+07:00");
+    AppendFolded(*ledger, events::PhoneBlacklisted{kPhoneC, "salah orang", {}, false, std::nullopt},
+                 "auditor-01", "2017-08-08T09:10:00+07:00");
+    AppendFolded(*ledger, events::PhoneUnblacklisted{kPhoneC, "appeal granted"}, "auditor-02",
+                 "2017-08-08T09:20:00+07:00");
+    AppendFolded(*ledger,
+                 events::PhoneFlagged{"flag-2", kPhoneC, "many_attempts", 300, {}, {}, {}, "tries"},
+                 "", "2017-08-08T09:30:00+07:00");
+    AppendFolded(*ledger, events::FlagCleared{"flag-2", kPhoneC, "a typing error"}, "auditor-02",
+                 "2017-08-08T09:40:00+07:00");
     ledger->Close();
   }
   static void TearDownTestSuite() {
@@ -447,6 +460,130 @@ TEST_F(QueryCli, ShowIdentityTextAndExitCodes) {
   EXPECT_EQ(
       RunAntrean({"show", "identity", "--ledger", Ledger(), "--dob", "1987-01-25"}, Tmp()).exit_code,
       2);
+}
+
+// ---- show blacklist -----------------------------------------------------------------------------
+
+// The answer of a query on the suite's ledger, opened read-only, as one line of JSON.
+template <class Query>
+std::string QueryLine(const std::string& dir, const Query& query) {
+  auto ledger = OpenLedger(dir, support::ReadOnly());
+  if (ledger == nullptr) return "";
+  Result<json::object> answer = query(*ledger);
+  EXPECT_TRUE(answer.ok()) << answer.status().ToString();
+  return answer.ok() ? json::serialize(*answer) + "\n" : "";
+}
+
+TEST_F(QueryCli, ShowBlacklistListsThePhonesInForceAndWithAllTheLiftedOnes) {
+  auto run = RunAntrean({"show", "blacklist", "--ledger", Ledger()}, Tmp());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "blacklisted phones (1):\n"
+            "  6281300000004     in force; reason \"iseng\"; decided by auditor-01 at "
+            "2017-08-08T02:00:00Z; evidence seq 2,3\n");
+  auto all = RunAntrean({"show", "blacklist", "--ledger", Ledger(), "--all"}, Tmp());
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_TRUE(Contains(all.out, "blacklisted phones, lifted ones included (2):\n")) << all.out;
+  EXPECT_TRUE(Contains(all.out,
+                       "  6281300000003     lifted; reason \"salah orang\"; decided by auditor-01 "
+                       "at 2017-08-08T02:10:00Z; evidence seq -; lifted by auditor-02: appeal "
+                       "granted\n"))
+      << all.out;
+  EXPECT_LT(all.out.find(kPhoneC), all.out.find(kPhoneD)) << "in phone order";
+}
+
+TEST_F(QueryCli, ShowBlacklistJsonIsTheAnswerOfTheQuery) {
+  auto run = RunAntrean({"show", "blacklist", "--ledger", Ledger(), "--all", "--json"}, Tmp());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, QueryLine(Ledger(), [](const store::Ledger& l) {
+              return app::QueryBlacklist(l, true);
+            }));
+  EXPECT_EQ(run.Json()["blacklist"].as_array().size(), 2u);
+}
+
+TEST_F(QueryCli, ShowBlacklistPagesWithAMoreLine) {
+  auto first =
+      RunAntrean({"show", "blacklist", "--ledger", Ledger(), "--all", "--limit", "1"}, Tmp());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_TRUE(Contains(first.out, "(1):\n  6281300000003 ")) << first.out;
+  EXPECT_TRUE(Contains(first.out, "more: antrean show blacklist --ledger " + Ledger() +
+                                      " --all --limit 1 --cursor 6281300000003\n"))
+      << first.out;
+  auto second = RunAntrean({"show", "blacklist", "--ledger", Ledger(), "--all", "--limit", "1",
+                            "--cursor", "6281300000003"},
+                           Tmp());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(Contains(second.out, "(1):\n  6281300000004 ")) << second.out;
+  EXPECT_FALSE(Contains(second.out, "more:")) << second.out;
+}
+
+// ---- show flags ---------------------------------------------------------------------------------
+
+TEST_F(QueryCli, ShowFlagsListsTheFlagsInForceAndWithAllTheClearedOnes) {
+  const std::string flag1 =
+      "  flag-1  many_persons_per_phone score 700  raised 2017-08-08T02:05:00Z  in force  "
+      "(on 6281300000001)  books for a toddler\n";
+  auto run = RunAntrean({"show", "flags", "--ledger", Ledger()}, Tmp());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "flags (1):\n" + flag1);
+  auto all = RunAntrean({"show", "flags", "--ledger", Ledger(), "--all"}, Tmp());
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(all.out,
+            "flags, cleared ones included (2):\n" + flag1 +
+                "  flag-2  many_attempts score 300  raised 2017-08-08T02:30:00Z  cleared by "
+                "auditor-02  (on 6281300000003)  tries\n");
+}
+
+TEST_F(QueryCli, ShowFlagsOfAPhoneInAnyWrittenForm) {
+  auto run = RunAntrean(
+      {"show", "flags", "--ledger", Ledger(), "--all", "--phone", "0813-0000-0001"}, Tmp());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "flags, cleared ones included, naming 6281300000001 (1):\n"
+            "  flag-1  many_persons_per_phone score 700  raised 2017-08-08T02:05:00Z  in force  "
+            "books for a toddler\n");
+  auto none = RunAntrean({"show", "flags", "--ledger", Ledger(), "--phone", kPhoneC}, Tmp());
+  ASSERT_EQ(none.exit_code, 0) << "no flag in force is not an error: " << none.err;
+  EXPECT_EQ(none.out, "flags, naming 6281300000003 (0):\n");
+}
+
+TEST_F(QueryCli, ShowFlagsJsonIsTheAnswerOfTheQuery) {
+  auto run = RunAntrean(
+      {"show", "flags", "--ledger", Ledger(), "--all", "--phone", "+62 813 0000 0003", "--json"},
+      Tmp());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, QueryLine(Ledger(), [](const store::Ledger& l) {
+              return app::QueryFlags(l, true, kPhoneC);
+            }));
+  EXPECT_EQ(run.Json()["flags"].as_array()[0].as_object()["cleared_reason"], "a typing error");
+}
+
+TEST_F(QueryCli, ShowBlacklistAndFlagsExitCodes) {
+  for (const char* what : {"blacklist", "flags"}) {
+    SCOPED_TRACE(what);
+    EXPECT_EQ(RunAntrean({"show", what}, Tmp()).exit_code, 2) << "--ledger is required";
+    EXPECT_EQ(RunAntrean({"show", what, "--ledger", Ledger(), "--limit", "0"}, Tmp()).exit_code, 2);
+    EXPECT_EQ(RunAntrean({"show", what, "--ledger", Ledger(), "extra"}, Tmp()).exit_code, 2);
+    EXPECT_EQ(RunAntrean({"show", what, "--ledger", Tmp() + "/missing"}, Tmp()).exit_code, 3);
+    auto help = RunAntrean({"show", what, "--help"}, Tmp());
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_TRUE(Contains(help.out, std::string("usage: antrean show ") + what)) << help.out;
+  }
+  auto bad = RunAntrean({"show", "flags", "--ledger", Ledger(), "--phone", "not a phone"}, Tmp());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(Contains(bad.err, "antrean show flags: --phone: ")) << bad.err;
+}
+
+// ---- digest -------------------------------------------------------------------------------------
+
+TEST_F(QueryCli, DigestPrintsTheHeadOfQueryHeadWithoutItsTime) {
+  auto run = RunAntrean({"digest", "--ledger", Ledger()}, Tmp());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json::object head = support::ParseJsonObject(
+      QueryLine(Ledger(), [](const store::Ledger& l) { return app::QueryHead(l); }));
+  EXPECT_EQ(head["recorded_at"], "2017-08-08T02:40:00Z") << "the flag cleared last";
+  head.erase("recorded_at");
+  EXPECT_EQ(run.Json(), head);
 }
 
 // ---- replay -------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ struct Command {
 std::vector<Command> LedgerCommands();  // verify, digest, dump (ledger_commands.cc)
 std::vector<Command> IngestCommands();  // ingest (ingest_command.cc)
 std::vector<Command> ReplayCommands();  // replay (replay_command.cc)
-std::vector<Command> QueryCommands();   // board, show booking|phone|identity (query_commands.cc)
+std::vector<Command> QueryCommands();   // board, show booking|phone|identity|blacklist|flags
 
 const std::map<std::string, Command>& Commands();
 

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "app/queries.h"
 #include "store/ledger.h"
 #include "tools/cli/command.h"
 
@@ -55,10 +56,6 @@ std::string FormatUtc(std::int64_t micros) {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<long long>(frac));
   return buf;
-}
-
-json::object HeadJson(const store::Head& head) {
-  return {{"seq", head.seq}, {"hash", ToHex(head.hash)}};
 }
 
 // The event as one JSON object: the envelope and the payload (as JSON if it parses, as a string
@@ -161,13 +158,13 @@ int RunVerify(const std::vector<std::string>& argv, std::ostream& out,
   const double rate = r.seconds > 0 ? static_cast<double>(r.events_checked) / r.seconds : 0;
   if (args->Has("json")) {
     json::object o{{"ok", r.ok},
-                   {"head", HeadJson(r.head)},
+                   {"head", app::HeadJson(r.head)},
                    {"events_checked", r.events_checked},
                    {"index_entries_checked", r.index_entries_checked},
                    {"idempotency_entries_checked", r.idempotency_entries_checked},
                    {"seconds", r.seconds},
                    {"events_per_second", rate}};
-    if (options.expected) o["digest"] = HeadJson(*options.expected);
+    if (options.expected) o["digest"] = app::HeadJson(*options.expected);
     if (!r.ok) {
       o["problem"] = store::VerifyReport::ProblemName(r.problem);
       o["first_bad_seq"] = r.first_bad_seq;
@@ -199,7 +196,7 @@ int RunDigest(const std::vector<std::string>& argv, std::ostream& out,
     err << "antrean digest: " << ledger.status().ToString() << "\n";
     return kExitError;
   }
-  out << json::serialize(HeadJson((*ledger)->GetHead())) << "\n";
+  out << json::serialize(app::HeadJson((*ledger)->GetHead())) << "\n";
   return kExitOk;
 }
 

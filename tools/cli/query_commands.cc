@@ -1,23 +1,16 @@
-// board, show booking, show phone, show identity: what officers and auditors ask the ledger.
-// They open the ledger read-only (beside a live service) and read only the state rows and the
-// index streams they need (Ledger::GetState, Ledger::ReadByKey): never a scan of the whole log.
-// `board --as-of` is the exception by design: it rebuilds the state as it stood then
-// (projections/replay.h) and reads the board from that.
-#include <algorithm>
+// board, show booking|phone|identity|blacklist|flags: what officers and auditors ask the ledger.
+// Each command parses its flags, opens the ledger read-only (beside a live service), calls its
+// query in app/queries.h (the same one the HTTP staff API calls) and prints the query's JSON
+// (--json) or text rendered from that JSON. What a query reads, and why it never scans the whole
+// log, is said there.
 #include <boost/json.hpp>
+#include <functional>
 #include <map>
 #include <ostream>
 #include <set>
-#include <sstream>
-#include <variant>
 
+#include "app/queries.h"
 #include "domain/civil_time.h"
-#include "domain/phone.h"
-#include "events/codec.h"
-#include "events/event.h"
-#include "events/keys.h"
-#include "projections/decision_state.h"
-#include "projections/replay.h"
 #include "store/ledger.h"
 #include "tools/cli/command.h"
 
@@ -25,7 +18,6 @@ namespace antrean::cli {
 namespace {
 
 namespace json = boost::json;
-namespace pj = projections;
 
 constexpr char kBoardUsage[] =
     "usage: antrean board --ledger DIR --office ID --date YYYY-MM-DD [--as-of TIME]\n"
@@ -75,9 +67,27 @@ constexpr char kShowIdentityUsage[] =
     "\n"
     "Exit 1: the ledger knows nothing of the person.\n";
 
-constexpr std::size_t kDefaultLimit = 20;
-constexpr std::size_t kLimitMax = 1000;
-constexpr std::size_t kStreamPage = 1000;
+constexpr char kShowBlacklistUsage[] =
+    "usage: antrean show blacklist --ledger DIR [--all] [--json] [--limit N] [--cursor C]\n"
+    "\n"
+    "The phones blacklisted, in phone order: the blacklisting of each (reason,\n"
+    "evidence, who decided and when; who lifted it and why). Only those in force\n"
+    "unless --all. A page at a time (--limit, default 20; --cursor from the previous\n"
+    "page: the last phone shown).\n"
+    "\n"
+    "Exit 0 also when nothing is blacklisted.\n";
+
+constexpr char kShowFlagsUsage[] =
+    "usage: antrean show flags --ledger DIR [--all] [--phone NUMBER] [--json]\n"
+    "                          [--limit N] [--cursor C]\n"
+    "\n"
+    "The flags raised on phones, in flag id order: rule, score, when, whether in\n"
+    "force or cleared by whom, the detail. Only those in force unless --all; with\n"
+    "--phone, only those naming that phone (flagged, or one of a ring's phones). A\n"
+    "page at a time (--limit, default 20; --cursor from the previous page: the last\n"
+    "flag id shown).\n"
+    "\n"
+    "Exit 0 also when there are no flags.\n";
 
 Result<std::unique_ptr<store::Ledger>> OpenForReading(const std::string& dir) {
   store::Ledger::Options options;
@@ -86,7 +96,51 @@ Result<std::unique_ptr<store::Ledger>> OpenForReading(const std::string& dir) {
   return store::Ledger::Open(dir, options);
 }
 
-std::string Utc(std::int64_t us) { return domain::FormatRfc3339(domain::Instant{us}, 0); }
+// ---- Reading the queries' JSON
+// -------------------------------------------------------------------
+
+// A member of a query's answer; the empty value of its kind when it is absent or of another kind
+// (a query always sets the members its renderer reads).
+std::string Str(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+// A number as decimal text.
+std::string Num(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_number() ? json::serialize(*v) : std::string();
+}
+bool Bool(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_bool() && v->as_bool();
+}
+const json::object& Obj(const json::object& o, std::string_view key) {
+  static const json::object kNone;
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_object() ? v->as_object() : kNone;
+}
+const json::array& Arr(const json::object& o, std::string_view key) {
+  static const json::array kNone;
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_array() ? v->as_array() : kNone;
+}
+bool IsNull(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v == nullptr || v->is_null();
+}
+
+// The elements of an array of strings or numbers, joined by `sep`.
+std::string Joined(const json::array& a, std::string_view sep) {
+  std::string s;
+  for (const auto& v : a) {
+    if (!s.empty()) s += sep;
+    s += v.is_string() ? std::string(v.as_string()) : json::serialize(v);
+  }
+  return s;
+}
+
+// ---- Text
+// ----------------------------------------------------------------------------------------
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
 
@@ -98,195 +152,73 @@ std::string PadLeft(const std::string& s, std::size_t width) {
   return s.size() < width ? std::string(width - s.size(), ' ') + s : s;
 }
 
-// Text for one terminal line: newlines shown as " / ", at most `max` bytes (cut at a UTF-8
-// character boundary).
-std::string OneLine(std::string_view text, std::size_t max = 60) {
-  std::string s;
-  for (char c : text) {
-    if (c == '\n') {
-      s += " / ";
-    } else if (c != '\r') {
-      s += c;
-    }
+void PrintEvents(std::ostream& out, const json::array& events) {
+  for (const auto& v : events) {
+    const json::object& e = v.as_object();
+    const std::string actor = Str(e, "actor");
+    out << "  " << PadLeft(Num(e, "seq"), 8) << "  " << Pad(Str(e, "recorded_at"), 21) << "  "
+        << Pad(Str(e, "type"), 32) << "  " << Pad(actor.empty() ? "-" : actor, 12) << "  "
+        << Str(e, "summary") << "\n";
   }
-  if (s.size() <= max) return s;
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return s.substr(0, cut) + "...";
 }
 
-std::string Joined(const std::vector<std::uint64_t>& v) {
-  std::string s;
-  for (auto x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+// A page of a timeline; `again` is the command line that asks for the next page.
+void PrintTimeline(std::ostream& out, const json::object& t, const std::string& again) {
+  const json::array& events = Arr(t, "events");
+  out << "timeline (" << Num(t, "total_events") << " events, newest first";
+  if (!events.empty()) {
+    out << "; seq " << Num(events.front().as_object(), "seq") << " to "
+        << Num(events.back().as_object(), "seq");
+  }
+  out << "):\n";
+  PrintEvents(out, events);
+  if (!IsNull(t, "next_cursor"))
+    out << "more: " << again << " --cursor " << Num(t, "next_cursor") << "\n";
+}
+
+// A blacklisting: "in force; reason "..."; decided by ... at ...; evidence seq 2,3[; lifted ...]".
+std::string BlacklistText(const json::object& b) {
+  const bool in_force = Bool(b, "in_force");
+  const std::string decided_by = Str(b, "decided_by");
+  const json::array& evidence = Arr(b, "evidence");
+  std::string s = std::string(in_force ? "in force" : "lifted") + "; reason \"" + Str(b, "reason") +
+                  "\"; decided by " + (decided_by.empty() ? "-" : decided_by) + " at " +
+                  Str(b, "decided_at") + "; evidence seq " +
+                  (evidence.empty() ? "-" : Joined(evidence, ","));
+  if (!in_force) s += "; lifted by " + Str(b, "lifted_by") + ": " + Str(b, "lifted_reason");
   return s;
 }
 
-// One line saying what an event says.
-std::string Summary(const events::Event& event) {
-  return std::visit(
-      [](const auto& e) -> std::string {
-        using T = std::decay_t<decltype(e)>;
-        using namespace events;
-        if constexpr (std::is_same_v<T, MessageReceived>) {
-          std::string s = "from " + e.from + " to " + e.office + " (" + e.kind + ")";
-          if (!e.text.empty()) s += ": \"" + OneLine(e.text) + "\"";
-          if (e.media) s += " with " + e.media->kind;
-          return s;
-        } else if constexpr (std::is_same_v<T, RegistrationRejected>) {
-          std::string s = "registration rejected: " + e.reason;
-          if (e.name) s += " for " + *e.name + (e.birth_date ? " " + *e.birth_date : "");
-          if (e.arrival_date) s += " on " + *e.arrival_date;
-          s += " at " + e.office + " from " + e.phone;
-          return s;
-        } else if constexpr (std::is_same_v<T, BookingCodeIssued>) {
-          return "issued " + e.code + ": queue " + std::to_string(e.queue_number) + " at " +
-                 e.office + " on " + e.date + " " + e.session + " for " + e.name + " " +
-                 e.birth_date + " (" + e.relation + ") from " + e.phone + "; arrive by " +
-                 e.arrive_by;
-        } else if constexpr (std::is_same_v<T, ReplyQueued>) {
-          return "reply " + e.reply_id + " to " + e.to + ": \"" + OneLine(e.text) + "\"";
-        } else if constexpr (std::is_same_v<T, ReplySent>) {
-          return "reply " + e.reply_id + " sent (attempt " + std::to_string(e.attempt) + ")";
-        } else if constexpr (std::is_same_v<T, ReplyFailed>) {
-          return "reply " + e.reply_id + " failed (attempt " + std::to_string(e.attempt) +
-                 (e.final ? ", final" : "") + "): " + OneLine(e.error);
-        } else if constexpr (std::is_same_v<T, ReplyDeliveryStatus>) {
-          return "reply " + e.reply_id.value_or(e.provider_message_id) + " " + e.status + " to " +
-                 e.recipient;
-        } else if constexpr (std::is_same_v<T, ApplicantArrived>) {
-          return "arrived at " + e.arrived_at + " (arrive by " + e.arrive_by + "), queue " +
-                 std::to_string(e.queue_number);
-        } else if constexpr (std::is_same_v<T, ArrivalRejected>) {
-          return "arrival refused at " + e.office + ": " + e.reason + " (" + e.attempted_at + ")";
-        } else if constexpr (std::is_same_v<T, IdentityChecked>) {
-          std::string s = "identity checked: person matches " + YesNo(e.person_matches) +
-                          ", phone matches " + YesNo(e.phone_matches);
-          if (e.note) s += ": " + OneLine(*e.note);
-          return s;
-        } else if constexpr (std::is_same_v<T, BookingForfeited>) {
-          return "forfeited (" + e.reason + "): arrived at " + e.arrived_at + ", arrive by " +
-                 e.arrive_by;
-        } else if constexpr (std::is_same_v<T, BookingExpired>) {
-          return "expired at " + e.expired_at + " (arrive by " + e.arrive_by + ")";
-        } else if constexpr (std::is_same_v<T, DocumentsSubmitted>) {
-          return "documents handed in at " + e.office;
-        } else if constexpr (std::is_same_v<T, DocumentsReturned>) {
-          return "documents returned as incomplete: " + OneLine(e.reason);
-        } else if constexpr (std::is_same_v<T, ApplicationProgressRecorded>) {
-          return "application " + e.application_number + " at " + e.office + ": " + e.stage;
-        } else if constexpr (std::is_same_v<T, BookingCodeResent>) {
-          return "same registration again from " + e.phone + ": code " + e.code + " sent again (" +
-                 e.date + " " + e.session + ", queue " + std::to_string(e.queue_number) + ")";
-        } else if constexpr (std::is_same_v<T, InformationRequested>) {
-          return "asked " + e.command + (e.argument ? " " + *e.argument : "") + " at " + e.office;
-        } else if constexpr (std::is_same_v<T, PhoneFlagged>) {
-          return "flagged " + e.phone + " (" + e.flag_id + "): " + e.rule + ", score " +
-                 std::to_string(e.score) + ": " + OneLine(e.detail);
-        } else if constexpr (std::is_same_v<T, FlagCleared>) {
-          return "flag " + e.flag_id + " cleared: " + OneLine(e.reason);
-        } else if constexpr (std::is_same_v<T, PhoneBlacklisted>) {
-          return "blacklisted " + e.phone + (e.automatic ? " by rule " + e.rule.value_or("") : "") +
-                 ": " + OneLine(e.reason) + " (evidence " + Joined(e.evidence) + ")";
-        } else if constexpr (std::is_same_v<T, PhoneUnblacklisted>) {
-          return "removed from the blacklist: " + OneLine(e.reason);
-        } else if constexpr (std::is_same_v<T, OfficeConfigurationApplied>) {
-          return "configuration of " + e.office + " applied (" + e.config_digest.substr(0, 12) +
-                 ")";
-        } else {
-          // A type this summary does not know yet: its payload, cut short.
-          return OneLine(json::serialize(json::value_from(e)), 80);
-        }
-      },
-      event);
+// A flag on one line; the phone it is on is named unless it is `shown_phone`.
+std::string FlagText(const json::object& f, const std::string& shown_phone) {
+  const std::string phone = Str(f, "phone");
+  return Str(f, "flag_id") + "  " + Str(f, "rule") + " score " + Num(f, "score") + "  raised " +
+         Str(f, "raised_at") + "  " +
+         (Bool(f, "in_force") ? "in force" : "cleared by " + Str(f, "cleared_by")) +
+         (phone != shown_phone ? "  (on " + phone + ")" : "") + "  " +
+         app::OneLine(Str(f, "detail"));
 }
 
-struct Shown {
-  store::RecordedEvent event;
-  std::optional<events::Event> decoded;  // nullopt: does not decode (the summary says why)
-  std::string summary;
-};
-
-Shown Show(store::RecordedEvent e) {
-  Shown s;
-  auto decoded = events::DecodeEvent(e.type, e.payload);
-  if (decoded.ok()) {
-    s.summary = Summary(*decoded);
-    s.decoded = std::move(decoded).value();
-  } else {
-    s.summary = "(does not decode: " + decoded.status().message() + ")";
+// A link between a phone and a person: relations; the codes booked; rejections counted; flags.
+std::string LinkText(const json::object& l) {
+  std::string s;
+  auto add = [&s](const std::string& part) { s += (s.empty() ? "" : "; ") + part; };
+  if (const auto& r = Arr(l, "relations"); !r.empty()) add(Joined(r, ","));
+  if (const auto& c = Arr(l, "codes"); !c.empty()) add("booked " + Joined(c, " "));
+  if (const auto& rejections = Arr(l, "rejections"); !rejections.empty()) {
+    std::map<std::string, int> n;
+    for (const auto& r : rejections) ++n[std::string(r.as_string())];
+    std::string t;
+    for (const auto& [r, k] : n)
+      t += (t.empty() ? "" : ", ") + r + (k > 1 ? " x" + std::to_string(k) : "");
+    add("rejected: " + t);
   }
-  s.event = std::move(e);
+  if (const auto& f = Arr(l, "flags"); !f.empty()) add(std::to_string(f.size()) + " flag(s)");
   return s;
 }
 
-json::object EventJson(const Shown& s) {
-  json::object o{{"seq", s.event.seq},           {"recorded_at", Utc(s.event.recorded_at_us)},
-                 {"type", s.event.type},         {"actor", s.event.cause.actor},
-                 {"cause_id", s.event.cause.id}, {"summary", s.summary}};
-  boost::system::error_code ec;
-  json::value payload = json::parse(s.event.payload, ec);
-  if (ec) {
-    o["payload_raw"] = s.event.payload;
-  } else {
-    o["payload"] = std::move(payload);
-  }
-  return o;
-}
-
-void PrintEvents(std::ostream& out, const std::vector<Shown>& events) {
-  for (const auto& s : events) {
-    out << "  " << PadLeft(std::to_string(s.event.seq), 8) << "  "
-        << Pad(Utc(s.event.recorded_at_us), 21) << "  " << Pad(s.event.type, 32) << "  "
-        << Pad(s.event.cause.actor.empty() ? "-" : s.event.cause.actor, 12) << "  " << s.summary
-        << "\n";
-  }
-}
-
-// Every event of a stream, oldest first, a page of the index at a time.
-Status ForEachInStream(const store::Ledger& ledger, const std::string& key,
-                       const std::function<void(store::RecordedEvent)>& fn) {
-  std::uint64_t cursor = 0;
-  do {
-    auto page = ledger.ReadByKey(key, store::Order::kOldestFirst, cursor, kStreamPage);
-    if (!page.ok()) return page.status();
-    for (auto& e : page->events) fn(std::move(e));
-    cursor = page->next_cursor;
-  } while (cursor != 0);
-  return Status::Ok();
-}
-
-// The event types that link a phone and a person (the fold's old names included).
-bool LinksPeople(std::string_view type) {
-  return type == events::BookingCodeIssued::kType || type == events::PhoneFlagged::kType ||
-         type.substr(0, 22) == "registration_rejected.";
-}
-
-struct TimelinePage {
-  std::vector<Shown> events;
-  std::uint64_t next_cursor = 0;
-};
-
-Result<TimelinePage> Timeline(const store::Ledger& ledger, const std::string& key,
-                              std::uint64_t cursor, std::size_t limit) {
-  auto page = ledger.ReadByKey(key, store::Order::kNewestFirst, cursor, limit);
-  if (!page.ok()) return page.status();
-  TimelinePage out;
-  out.next_cursor = page->next_cursor;
-  for (auto& e : page->events) out.events.push_back(Show(std::move(e)));
-  return out;
-}
-
-template <class Row>
-Result<std::optional<Row>> LiveRow(const store::Ledger& ledger, const std::string& key) {
-  auto bytes = ledger.GetState(key);
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return std::optional<Row>();
-  Row row;
-  if (Status s = pj::Decode(**bytes, &row); !s.ok()) {
-    return Status::Corruption("state row " + key + ": " + s.message());
-  }
-  return std::optional<Row>(std::move(row));
-}
+// ---- Running a query
+// -----------------------------------------------------------------------------
 
 // Parses flags; prints the usage error and returns nullopt on failure.
 std::optional<Args> ParseArgs(const std::vector<std::string>& argv, std::string_view name,
@@ -309,20 +241,27 @@ std::optional<Args> ParseArgs(const std::vector<std::string>& argv, std::string_
   return args;
 }
 
-// --limit and --cursor; false (after printing the error) when malformed.
-bool Paging(const Args& args, std::string_view name, std::size_t* limit, std::uint64_t* cursor,
-            std::ostream& err) {
-  *limit = kDefaultLimit;
-  *cursor = 0;
+// --limit; false (after printing the error) when malformed.
+bool Limit(const Args& args, std::string_view name, std::size_t* limit, std::ostream& err) {
+  *limit = app::kQueryLimitDefault;
   if (auto v = args.Get("limit")) {
     auto n = ParseUint(*v);
-    if (!n || *n == 0 || *n > kLimitMax) {
-      err << "antrean " << name << ": --limit: expected a number from 1 to " << kLimitMax
+    if (!n || *n == 0 || *n > app::kQueryLimitMax) {
+      err << "antrean " << name << ": --limit: expected a number from 1 to " << app::kQueryLimitMax
           << ", got \"" << *v << "\"\n";
       return false;
     }
     *limit = static_cast<std::size_t>(*n);
   }
+  return true;
+}
+
+// --limit and a timeline's --cursor (a sequence number); false (after printing the error) when
+// malformed.
+bool Paging(const Args& args, std::string_view name, std::size_t* limit, std::uint64_t* cursor,
+            std::ostream& err) {
+  if (!Limit(args, name, limit, err)) return false;
+  *cursor = 0;
   if (auto v = args.Get("cursor")) {
     auto n = ParseUint(*v);
     if (!n) {
@@ -340,18 +279,79 @@ int Fail(std::ostream& err, std::string_view name, const Status& s) {
   return kExitError;
 }
 
-// ---- board ------------------------------------------------------------------------------------
+// What this command's usage calls each field a query may name in an InvalidArgument.
+using FieldNames = std::map<std::string, std::string, std::less<>>;
 
-struct BoardLine {
-  std::string session;
-  std::uint32_t capacity = 0;
-  pj::SessionCounts counts;
-  std::uint32_t remaining = 0;
-};
+// The query's `field "date": ...` in this command's terms: `--date: ...`.
+std::string InTermsOf(const std::string& message, const FieldNames& names) {
+  for (const auto& [field, name] : names) {
+    const std::string prefix = "field \"" + field + "\": ";
+    if (message.rfind(prefix, 0) == 0) return name + ": " + message.substr(prefix.size());
+  }
+  return message;
+}
 
-json::object CountsJson(const pj::SessionCounts& c) {
-  return {{"issued", c.issued},   {"arrived", c.arrived},     {"forfeited", c.forfeited},
-          {"expired", c.expired}, {"completed", c.completed}, {"returned", c.returned}};
+using Query = std::function<Result<json::object>(const store::Ledger&)>;
+using Render = std::function<void(const json::object&)>;
+
+// Opens the ledger, runs the query, and prints its JSON (--json) or renders it as text. The
+// query's errors become exit codes: InvalidArgument 2 (with the usage), NotFound 1, any other 3.
+int Answer(const Args& args, std::string_view name, std::string_view usage, const FieldNames& names,
+           const Query& query, const Render& text, std::ostream& out, std::ostream& err) {
+  auto ledger = OpenForReading(*args.Get("ledger"));
+  if (!ledger.ok()) return Fail(err, name, ledger.status());
+  auto answer = query(**ledger);
+  if (!answer.ok()) {
+    const Status& s = answer.status();
+    if (s.IsInvalidArgument()) {
+      err << "antrean " << name << ": " << InTermsOf(s.message(), names) << "\n\n" << usage;
+      return kExitUsage;
+    }
+    if (s.IsNotFound()) {
+      err << "antrean " << name << ": " << s.message() << "\n";
+      return kExitFailed;
+    }
+    return Fail(err, name, s);
+  }
+  if (args.Has("json")) {
+    out << json::serialize(*answer) << "\n";
+  } else {
+    text(*answer);
+  }
+  return kExitOk;
+}
+
+// ---- board
+// ---------------------------------------------------------------------------------------
+
+void PrintBoard(std::ostream& out, const json::object& o) {
+  const std::string date = Str(o, "date");
+  out << "queue board: " << Str(o, "office") << ", " << date;
+  if (auto d = domain::ParseDate(date); d.ok()) {
+    out << " (" << domain::WeekdayName(domain::DayOfWeek(*d)) << ")";
+  }
+  if (o.contains("as_of")) {
+    out << ", as of " << Str(o, "as_of") << " (rebuilt to seq " << Num(o, "rebuilt_to_seq") << ")";
+  }
+  out << "\n";
+  // The first column is the session; the others are the board line's members of the same names.
+  const char* columns[] = {"session", "capacity",  "issued",   "arrived",  "forfeited",
+                           "expired", "completed", "returned", "remaining"};
+  for (std::size_t i = 0; i < std::size(columns); ++i) {
+    out << (i == 0 ? Pad(columns[i], 8) : "  " + PadLeft(columns[i], 9));
+  }
+  out << "\n";
+  auto print = [&](const json::object& line, const std::string& session) {
+    out << Pad(session, 8);
+    for (std::size_t i = 1; i < std::size(columns); ++i) {
+      out << "  " << PadLeft(Num(line, columns[i]), 9);
+    }
+    out << "\n";
+  };
+  for (const auto& s : Arr(o, "sessions")) print(s.as_object(), Str(s.as_object(), "session"));
+  print(Obj(o, "totals"), "total");
+  out << "next queue number: " << Num(o, "next_queue_number")
+      << "   daily quota: " << Num(o, "daily_quota") << "\n";
 }
 
 int RunBoard(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -361,435 +361,118 @@ int RunBoard(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   std::string error;
   if (!args->Has("office") || args->Get("office")->empty()) error = "--office ID is required";
   if (error.empty() && !args->Has("date")) error = "--date YYYY-MM-DD is required";
-  std::string date;
-  if (error.empty()) {
-    auto d = domain::ParseDate(*args->Get("date"));
-    if (!d.ok()) {
-      error = "--date: " + d.status().message();
-    } else {
-      date = domain::FormatDate(*d);
-    }
-  }
-  pj::RebuildOptions rebuild;
-  if (error.empty() && args->Has("as-of")) {
-    auto at = domain::ParseRfc3339(*args->Get("as-of"));
-    if (!at.ok()) {
-      error = "--as-of: " + at.status().message();
-    } else {
-      rebuild.as_of_us = at->micros_since_epoch;
-    }
-  }
-  if (auto v = args->Get("scratch")) rebuild.scratch_dir = *v;
   if (!error.empty()) {
     err << "antrean board: " << error << "\n\n" << kBoardUsage;
     return kExitUsage;
   }
   const std::string office = *args->Get("office");
-
-  auto ledger = OpenForReading(*args->Get("ledger"));
-  if (!ledger.ok()) return Fail(err, "board", ledger.status());
-
-  // Where the rows come from: the live state, or the state rebuilt to --as-of.
-  std::optional<pj::Rebuilt> rebuilt;
-  if (rebuild.as_of_us) {
-    auto r = pj::Rebuild(**ledger, rebuild);
-    if (!r.ok()) return Fail(err, "board", r.status());
-    rebuilt = std::move(r).value();
-  }
-  auto read = [&](const std::string& key) -> Result<std::optional<std::string>> {
-    if (rebuilt) return rebuilt->state->Get(key);
-    return (*ledger)->GetState(key);
-  };
-  auto config_bytes = read(pj::ConfigRowKey(office));
-  if (!config_bytes.ok()) return Fail(err, "board", config_bytes.status());
-  auto day_bytes = read(pj::DayRowKey(office, date));
-  if (!day_bytes.ok()) return Fail(err, "board", day_bytes.status());
-  if (!config_bytes->has_value()) {
-    err << "antrean board: office \"" << office << "\" has no configuration in the ledger"
-        << (rebuilt ? " as of " + *args->Get("as-of") : std::string()) << "\n";
-    return kExitFailed;
-  }
-  pj::ConfigRow config;
-  pj::DayRow day;
-  if (Status s = pj::Decode(**config_bytes, &config); !s.ok()) {
-    return Fail(err, "board", Status::Corruption("cf/" + office + ": " + s.message()));
-  }
-  if (day_bytes->has_value()) {
-    if (Status s = pj::Decode(**day_bytes, &day); !s.ok()) {
-      return Fail(err, "board",
-                  Status::Corruption(pj::DayRowKey(office, date) + ": " + s.message()));
-    }
-  }
-
-  std::map<std::string, BoardLine> lines;
-  for (const auto& [start, capacity] : config.capacity) lines[start].capacity = capacity;
-  for (const auto& [start, counts] : day.sessions) lines[start].counts = counts;
-  BoardLine total;
-  total.session = "total";
-  for (auto& [start, line] : lines) {
-    line.session = start;
-    line.remaining = line.capacity > line.counts.issued ? line.capacity - line.counts.issued : 0;
-    total.capacity += line.capacity;
-    total.counts.issued += line.counts.issued;
-    total.counts.arrived += line.counts.arrived;
-    total.counts.forfeited += line.counts.forfeited;
-    total.counts.expired += line.counts.expired;
-    total.counts.completed += line.counts.completed;
-    total.counts.returned += line.counts.returned;
-    total.remaining += line.remaining;
-  }
-  const std::uint32_t next_queue_number = day.issued + 1;
-
-  if (args->Has("json")) {
-    json::array sessions;
-    for (const auto& [start, line] : lines) {
-      json::object o = CountsJson(line.counts);
-      o["session"] = start;
-      o["capacity"] = line.capacity;
-      o["remaining"] = line.remaining;
-      sessions.push_back(std::move(o));
-    }
-    json::object totals = CountsJson(total.counts);
-    totals["capacity"] = total.capacity;
-    totals["remaining"] = total.remaining;
-    json::object o{{"office", office},
-                   {"date", date},
-                   {"sessions", std::move(sessions)},
-                   {"totals", std::move(totals)},
-                   {"next_queue_number", next_queue_number},
-                   {"daily_quota", config.daily_quota},
-                   {"config_digest", config.digest}};
-    if (rebuilt) {
-      o["as_of"] = *args->Get("as-of");
-      o["rebuilt_to_seq"] = rebuilt->stats.last_seq;
-    }
-    out << json::serialize(o) << "\n";
-    return kExitOk;
-  }
-
-  out << "queue board: " << office << ", " << date;
-  if (auto d = domain::ParseDate(date); d.ok()) {
-    out << " (" << domain::WeekdayName(domain::DayOfWeek(*d)) << ")";
-  }
-  if (rebuilt) {
-    out << ", as of " << *args->Get("as-of") << " (rebuilt to seq " << rebuilt->stats.last_seq
-        << ")";
-  }
-  out << "\n";
-  const char* heads[] = {"session", "capacity",  "issued",   "arrived",  "forfeited",
-                         "expired", "completed", "returned", "remaining"};
-  for (std::size_t i = 0; i < std::size(heads); ++i) {
-    out << (i == 0 ? Pad(heads[i], 8) : "  " + PadLeft(heads[i], 9));
-  }
-  out << "\n";
-  auto print = [&](const BoardLine& l) {
-    const std::uint32_t values[] = {l.capacity,         l.counts.issued,  l.counts.arrived,
-                                    l.counts.forfeited, l.counts.expired, l.counts.completed,
-                                    l.counts.returned,  l.remaining};
-    out << Pad(l.session, 8);
-    for (auto v : values) out << "  " << PadLeft(std::to_string(v), 9);
-    out << "\n";
-  };
-  for (const auto& [start, line] : lines) print(line);
-  print(total);
-  out << "next queue number: " << next_queue_number << "   daily quota: " << config.daily_quota
-      << "\n";
-  return kExitOk;
+  const std::string date = *args->Get("date");
+  const std::optional<std::string> as_of = args->Get("as-of");
+  const std::string scratch = args->Get("scratch").value_or("");
+  return Answer(
+      *args, "board", kBoardUsage,
+      {{"office", "--office"}, {"date", "--date"}, {"as_of", "--as-of"}},
+      [&](const store::Ledger& l) { return app::QueryBoard(l, office, date, as_of, scratch); },
+      [&](const json::object& o) { PrintBoard(out, o); }, out, err);
 }
 
-// ---- show booking -----------------------------------------------------------------------------
+// ---- show booking
+// --------------------------------------------------------------------------------
 
-json::object BookingJson(const pj::BookingRow& b) {
-  return {{"code", b.code},
-          {"office", b.office},
-          {"date", b.date},
-          {"session", b.session},
-          {"queue_number", b.queue_number},
-          {"phone", b.phone},
-          {"person", b.person},
-          {"name", b.name},
-          {"birth_date", b.birth_date},
-          {"relation", b.relation},
-          {"status", b.status},
-          {"arrive_by", b.arrive_by},
-          {"message_id", b.message_id}};
+void PrintBooking(std::ostream& out, const json::object& o) {
+  out << "booking " << Str(o, "code") << "\n";
+  if (!IsNull(o, "booking")) {
+    const json::object& b = Obj(o, "booking");
+    out << "  status:       " << Str(b, "status") << "\n"
+        << "  office:       " << Str(b, "office") << "\n"
+        << "  day:          " << Str(b, "date") << ", session " << Str(b, "session")
+        << ", queue number " << Num(b, "queue_number") << "\n"
+        << "  arrive by:    " << Str(b, "arrive_by") << "\n"
+        << "  person:       " << Str(b, "name") << ", born " << Str(b, "birth_date") << " ("
+        << Str(b, "relation") << ")\n"
+        << "  phone:        " << Str(b, "phone") << "\n"
+        << "  message:      " << Str(b, "message_id") << "\n";
+  } else {
+    out << "  no booking was issued with this code\n";
+  }
+  const json::array& events = Arr(o, "events");
+  out << "events (" << events.size() << ", oldest first):\n";
+  PrintEvents(out, events);
 }
 
 int RunShowBooking(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = ParseArgs(argv, "show booking", kShowBookingUsage, {"ledger"}, {"json"}, 1, err);
   if (!args) return kExitUsage;
-  const std::string key = events::CodeKey(args->positionals()[0]);
-  const std::string code = key.substr(events::kCodeKeyPrefix.size());
-  if (code.empty()) {
-    err << "antrean show booking: CODE is empty\n\n" << kShowBookingUsage;
-    return kExitUsage;
-  }
-  auto ledger = OpenForReading(*args->Get("ledger"));
-  if (!ledger.ok()) return Fail(err, "show booking", ledger.status());
-  auto row = LiveRow<pj::BookingRow>(**ledger, pj::BookingRowKey(code));
-  if (!row.ok()) return Fail(err, "show booking", row.status());
-  std::vector<Shown> shown;
-  Status s = ForEachInStream(**ledger, key,
-                             [&](store::RecordedEvent e) { shown.push_back(Show(std::move(e))); });
-  if (!s.ok()) return Fail(err, "show booking", s);
-  if (!row->has_value() && shown.empty()) {
-    err << "antrean show booking: no booking and no event has the code " << code << "\n";
-    return kExitFailed;
-  }
-  if (args->Has("json")) {
-    json::object o{{"code", code}};
-    o["booking"] = row->has_value() ? json::value(BookingJson(**row)) : json::value(nullptr);
-    json::array events;
-    for (const auto& e : shown) events.push_back(EventJson(e));
-    o["events"] = std::move(events);
-    out << json::serialize(o) << "\n";
-    return kExitOk;
-  }
-  out << "booking " << code << "\n";
-  if (row->has_value()) {
-    const auto& b = **row;
-    out << "  status:       " << b.status << "\n"
-        << "  office:       " << b.office << "\n"
-        << "  day:          " << b.date << ", session " << b.session << ", queue number "
-        << b.queue_number << "\n"
-        << "  arrive by:    " << b.arrive_by << "\n"
-        << "  person:       " << b.name << ", born " << b.birth_date << " (" << b.relation << ")\n"
-        << "  phone:        " << b.phone << "\n"
-        << "  message:      " << b.message_id << "\n";
-  } else {
-    out << "  no booking was issued with this code\n";
-  }
-  out << "events (" << shown.size() << ", oldest first):\n";
-  PrintEvents(out, shown);
-  return kExitOk;
+  const std::string code = args->positionals()[0];
+  return Answer(
+      *args, "show booking", kShowBookingUsage, {{"code", "CODE"}},
+      [&](const store::Ledger& l) { return app::QueryBooking(l, code); },
+      [&](const json::object& o) { PrintBooking(out, o); }, out, err);
 }
 
-// ---- show phone -------------------------------------------------------------------------------
+// ---- show phone
+// ----------------------------------------------------------------------------------
 
-// A person a phone booked or tried to book, or a phone that booked or tried to book for a person.
-struct Link {
-  std::set<std::string> relations;      // owner, toddler, elderly (issued)
-  std::vector<std::string> codes;       // bookings issued
-  std::vector<std::string> rejections;  // reasons of rejected attempts
-  std::vector<std::string> flags;       // flags naming both
-  std::uint64_t first_seq = 0, last_seq = 0;
-  void Seen(std::uint64_t seq) {
-    if (first_seq == 0) first_seq = seq;
-    last_seq = seq;
+void PrintPhone(std::ostream& out, const json::object& o, const std::string& again) {
+  const std::string phone = Str(o, "phone");
+  const std::string owner = Str(o, "owner");
+  out << "phone " << phone << " (" << Str(o, "national") << ")\n";
+  out << "  owner:        " << (owner.empty() ? "(none yet)" : owner) << "\n";
+  out << "  blacklisted:  " << YesNo(Bool(o, "blacklisted")) << "\n";
+  if (!IsNull(o, "blacklist"))
+    out << "  blacklisting: " << BlacklistText(Obj(o, "blacklist")) << "\n";
+  const json::array& flags = Arr(o, "flags");
+  out << "flags (" << flags.size() << "):\n";
+  for (const auto& f : flags) out << "  " << FlagText(f.as_object(), phone) << "\n";
+  const json::array& persons = Arr(o, "persons");
+  out << "persons linked (" << persons.size() << "):\n";
+  for (const auto& p : persons) {
+    out << "  " << Pad(Str(p.as_object(), "person"), 36) << "  " << LinkText(p.as_object()) << "\n";
   }
-};
-
-json::object LinkJson(const std::string& name_field, const std::string& name, const Link& l) {
-  json::array relations, codes, rejections, flags;
-  for (const auto& r : l.relations) relations.emplace_back(r);
-  for (const auto& c : l.codes) codes.emplace_back(c);
-  for (const auto& r : l.rejections) rejections.emplace_back(r);
-  for (const auto& f : l.flags) flags.emplace_back(f);
-  return {{name_field, name},          {"relations", std::move(relations)},
-          {"codes", std::move(codes)}, {"rejections", std::move(rejections)},
-          {"flags", std::move(flags)}, {"first_seq", l.first_seq},
-          {"last_seq", l.last_seq}};
-}
-
-std::string LinkText(const Link& l) {
-  std::string s;
-  auto add = [&s](const std::string& part) { s += (s.empty() ? "" : "; ") + part; };
-  if (!l.relations.empty()) {
-    std::string r;
-    for (const auto& x : l.relations) r += (r.empty() ? "" : ",") + x;
-    add(r);
-  }
-  if (!l.codes.empty()) {
-    std::string c;
-    for (const auto& x : l.codes) c += (c.empty() ? "" : " ") + x;
-    add("booked " + c);
-  }
-  if (!l.rejections.empty()) {
-    std::map<std::string, int> n;
-    for (const auto& r : l.rejections) ++n[r];
-    std::string t;
-    for (const auto& [r, k] : n)
-      t += (t.empty() ? "" : ", ") + r + (k > 1 ? " x" + std::to_string(k) : "");
-    add("rejected: " + t);
-  }
-  if (!l.flags.empty()) add(std::to_string(l.flags.size()) + " flag(s)");
-  return s;
-}
-
-void PrintTimeline(std::ostream& out, const TimelinePage& page, std::size_t total,
-                   const std::string& again) {
-  out << "timeline (" << total << " events, newest first";
-  if (!page.events.empty()) {
-    out << "; seq " << page.events.front().event.seq << " to " << page.events.back().event.seq;
-  }
-  out << "):\n";
-  PrintEvents(out, page.events);
-  if (page.next_cursor != 0) {
-    out << "more: " << again << " --cursor " << page.next_cursor << "\n";
-  }
-}
-
-json::object TimelineJson(const TimelinePage& page, std::size_t total) {
-  json::array events;
-  for (const auto& e : page.events) events.push_back(EventJson(e));
-  json::object o{{"total_events", total}, {"events", std::move(events)}};
-  o["next_cursor"] = page.next_cursor == 0 ? json::value(nullptr) : json::value(page.next_cursor);
-  return o;
+  PrintTimeline(out, Obj(o, "timeline"), again);
 }
 
 int RunShowPhone(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = ParseArgs(argv, "show phone", kShowPhoneUsage, {"ledger", "limit", "cursor"},
                         {"json"}, 1, err);
   if (!args) return kExitUsage;
-  auto phone_or = domain::NormalizePhone(args->positionals()[0]);
-  if (!phone_or.ok()) {
-    err << "antrean show phone: NUMBER: " << phone_or.status().message() << "\n\n"
-        << kShowPhoneUsage;
-    return kExitUsage;
-  }
-  const std::string phone = *phone_or;
   std::size_t limit = 0;
   std::uint64_t cursor = 0;
   if (!Paging(*args, "show phone", &limit, &cursor, err)) return kExitUsage;
-  auto ledger = OpenForReading(*args->Get("ledger"));
-  if (!ledger.ok()) return Fail(err, "show phone", ledger.status());
-  const store::Ledger& l = **ledger;
-
-  auto ph = LiveRow<pj::PhoneRow>(l, pj::PhoneRowKey(phone));
-  if (!ph.ok()) return Fail(err, "show phone", ph.status());
-  auto bl = LiveRow<pj::BlacklistRow>(l, pj::BlacklistRowKey(phone));
-  if (!bl.ok()) return Fail(err, "show phone", bl.status());
-  // The flags naming the phone. A scan of the flag rows (there are few); an index by phone
-  // comes with the forensics issue.
-  std::vector<pj::FlagRow> flags;
-  Status decode_failed;
-  const std::string flag_end = std::string(pj::kFlagPrefix.substr(0, 2)) + char('/' + 1);
-  Status scanned =
-      l.ScanState(pj::kFlagPrefix, flag_end, [&](std::string_view k, std::string_view v) {
-        pj::FlagRow f;
-        if (Status s = pj::Decode(v, &f); !s.ok()) {
-          decode_failed = Status::Corruption("state row " + std::string(k) + ": " + s.message());
-          return false;
-        }
-        if (f.phone == phone ||
-            std::find(f.phones.begin(), f.phones.end(), phone) != f.phones.end()) {
-          flags.push_back(std::move(f));
-        }
-        return true;
-      });
-  if (!scanned.ok()) return Fail(err, "show phone", scanned);
-  if (!decode_failed.ok()) return Fail(err, "show phone", decode_failed);
-
-  // The persons the phone booked or tried to book: the whole stream, oldest first.
-  const std::string key = events::PhoneKey(phone);
-  std::map<std::string, Link> persons;
-  std::size_t total = 0;
-  Status walked = ForEachInStream(l, key, [&](store::RecordedEvent e) {
-    ++total;
-    if (!LinksPeople(e.type)) return;
-    auto decoded = events::DecodeEvent(e.type, e.payload);
-    if (!decoded.ok()) return;  // shown as undecodable in the timeline
-    if (const auto* b = std::get_if<events::BookingCodeIssued>(&*decoded); b && b->phone == phone) {
-      Link& link = persons[events::PersonRef(b->name, b->birth_date)];
-      link.relations.insert(b->relation);
-      link.codes.push_back(b->code);
-      link.Seen(e.seq);
-    } else if (const auto* r = std::get_if<events::RegistrationRejected>(&*decoded);
-               r && r->phone == phone && r->name && r->birth_date) {
-      Link& link = persons[events::PersonRef(*r->name, *r->birth_date)];
-      link.rejections.push_back(r->reason);
-      link.Seen(e.seq);
-    } else if (const auto* f = std::get_if<events::PhoneFlagged>(&*decoded)) {
-      for (const auto& p : f->persons) {
-        Link& link = persons[p];
-        link.flags.push_back(f->flag_id);
-        link.Seen(e.seq);
-      }
-    }
-  });
-  if (!walked.ok()) return Fail(err, "show phone", walked);
-  auto page = Timeline(l, key, cursor, limit);
-  if (!page.ok()) return Fail(err, "show phone", page.status());
-  if (total == 0 && !ph->has_value() && !bl->has_value() && flags.empty()) {
-    err << "antrean show phone: the ledger knows nothing of " << phone << "\n";
-    return kExitFailed;
-  }
-
-  if (args->Has("json")) {
-    json::object o{{"phone", phone}, {"national", domain::NationalForm(phone)}};
-    o["owner"] =
-        ph->has_value() && !(*ph)->owner.empty() ? json::value((*ph)->owner) : json::value(nullptr);
-    o["blacklisted"] = ph->has_value() && (*ph)->blacklisted;
-    if (bl->has_value()) {
-      const auto& b = **bl;
-      json::array evidence;
-      for (auto x : b.evidence) evidence.emplace_back(x);
-      o["blacklist"] = json::object{{"in_force", b.in_force},
-                                    {"reason", b.reason},
-                                    {"evidence", evidence},
-                                    {"automatic", b.automatic},
-                                    {"rule", b.rule},
-                                    {"decided_by", b.decided_by},
-                                    {"decided_at", b.decided_at},
-                                    {"lifted_by", b.lifted_by},
-                                    {"lifted_reason", b.lifted_reason}};
-    } else {
-      o["blacklist"] = nullptr;
-    }
-    json::array fs;
-    for (const auto& f : flags) {
-      json::array evidence;
-      for (auto x : f.evidence) evidence.emplace_back(x);
-      fs.push_back(json::object{{"flag_id", f.flag_id},
-                                {"phone", f.phone},
-                                {"rule", f.rule},
-                                {"score", f.score},
-                                {"evidence", evidence},
-                                {"detail", f.detail},
-                                {"raised_at", f.raised_at},
-                                {"in_force", f.in_force},
-                                {"cleared_by", f.cleared_by},
-                                {"cleared_reason", f.cleared_reason}});
-    }
-    o["flags"] = std::move(fs);
-    json::array ps;
-    for (const auto& [ref, link] : persons) ps.push_back(LinkJson("person", ref, link));
-    o["persons"] = std::move(ps);
-    o["timeline"] = TimelineJson(*page, total);
-    out << json::serialize(o) << "\n";
-    return kExitOk;
-  }
-
-  out << "phone " << phone << " (" << domain::NationalForm(phone) << ")\n";
-  out << "  owner:        "
-      << (ph->has_value() && !(*ph)->owner.empty() ? (*ph)->owner : std::string("(none yet)"))
-      << "\n";
-  out << "  blacklisted:  " << YesNo(ph->has_value() && (*ph)->blacklisted) << "\n";
-  if (bl->has_value()) {
-    const auto& b = **bl;
-    out << "  blacklisting: " << (b.in_force ? "in force" : "lifted") << "; reason \"" << b.reason
-        << "\"; decided by " << (b.decided_by.empty() ? "-" : b.decided_by) << " at "
-        << b.decided_at << "; evidence seq " << (b.evidence.empty() ? "-" : Joined(b.evidence));
-    if (!b.in_force) out << "; lifted by " << b.lifted_by << ": " << b.lifted_reason;
-    out << "\n";
-  }
-  out << "flags (" << flags.size() << "):\n";
-  for (const auto& f : flags) {
-    out << "  " << f.flag_id << "  " << f.rule << " score " << f.score << "  raised " << f.raised_at
-        << "  " << (f.in_force ? "in force" : "cleared by " + f.cleared_by)
-        << (f.phone != phone ? "  (on " + f.phone + ")" : "") << "  " << OneLine(f.detail) << "\n";
-  }
-  out << "persons linked (" << persons.size() << "):\n";
-  for (const auto& [ref, link] : persons) {
-    out << "  " << Pad(ref, 36) << "  " << LinkText(link) << "\n";
-  }
-  PrintTimeline(out, *page, total,
-                "antrean show phone " + phone + " --ledger " + *args->Get("ledger") + " --limit " +
-                    std::to_string(limit));
-  return kExitOk;
+  const std::string written = args->positionals()[0];
+  return Answer(
+      *args, "show phone", kShowPhoneUsage, {{"phone", "NUMBER"}},
+      [&](const store::Ledger& l) { return app::QueryPhone(l, written, limit, cursor); },
+      [&](const json::object& o) {
+        PrintPhone(out, o,
+                   "antrean show phone " + Str(o, "phone") + " --ledger " + *args->Get("ledger") +
+                       " --limit " + std::to_string(limit));
+      },
+      out, err);
 }
 
-// ---- show identity ----------------------------------------------------------------------------
+// ---- show identity
+// -------------------------------------------------------------------------------
+
+void PrintIdentity(std::ostream& out, const json::object& o, const std::string& again) {
+  out << "person " << Str(o, "person") << "\n";
+  out << "  booking not yet used: ";
+  if (!IsNull(o, "active_booking")) {
+    const json::object& b = Obj(o, "active_booking");
+    out << Str(b, "code") << " (" << Str(b, "status") << ") at " << Str(b, "office") << " on "
+        << Str(b, "date") << " " << Str(b, "session") << ", queue " << Num(b, "queue_number")
+        << ", from " << Str(b, "phone") << "\n";
+  } else {
+    const std::string active_code = Str(o, "active_code");
+    out << (active_code.empty() ? "none" : active_code) << "\n";
+  }
+  const json::array& phones = Arr(o, "phones");
+  out << "phones linked (" << phones.size() << "):\n";
+  for (const auto& p : phones) {
+    out << "  " << Pad(Str(p.as_object(), "phone"), 16) << "  " << LinkText(p.as_object()) << "\n";
+  }
+  PrintTimeline(out, Obj(o, "timeline"), again);
+}
 
 int RunShowIdentity(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = ParseArgs(argv, "show identity", kShowIdentityUsage,
@@ -798,14 +481,6 @@ int RunShowIdentity(const std::vector<std::string>& argv, std::ostream& out, std
   std::string error;
   if (!args->Has("name")) error = "--name NAME is required";
   if (error.empty() && !args->Has("dob")) error = "--dob YYYY-MM-DD is required";
-  if (error.empty()) {
-    if (auto d = domain::ParseDate(*args->Get("dob")); !d.ok()) {
-      error = "--dob: " + d.status().message();
-    }
-  }
-  const std::string ref =
-      error.empty() ? events::PersonRef(*args->Get("name"), *args->Get("dob")) : "";
-  if (error.empty() && ref.substr(0, ref.rfind('|')).empty()) error = "--name: the name is empty";
   if (!error.empty()) {
     err << "antrean show identity: " << error << "\n\n" << kShowIdentityUsage;
     return kExitUsage;
@@ -813,76 +488,88 @@ int RunShowIdentity(const std::vector<std::string>& argv, std::ostream& out, std
   std::size_t limit = 0;
   std::uint64_t cursor = 0;
   if (!Paging(*args, "show identity", &limit, &cursor, err)) return kExitUsage;
-  auto ledger = OpenForReading(*args->Get("ledger"));
-  if (!ledger.ok()) return Fail(err, "show identity", ledger.status());
-  const store::Ledger& l = **ledger;
+  const std::string name = *args->Get("name");
+  const std::string dob = *args->Get("dob");
+  return Answer(
+      *args, "show identity", kShowIdentityUsage, {{"name", "--name"}, {"dob", "--dob"}},
+      [&](const store::Ledger& l) { return app::QueryIdentity(l, name, dob, limit, cursor); },
+      [&](const json::object& o) {
+        PrintIdentity(out, o,
+                      "antrean show identity --ledger " + *args->Get("ledger") + " --name '" +
+                          name + "' --dob " + dob + " --limit " + std::to_string(limit));
+      },
+      out, err);
+}
 
-  auto pe = LiveRow<pj::PersonRow>(l, pj::PersonRowKey(ref));
-  if (!pe.ok()) return Fail(err, "show identity", pe.status());
-  std::optional<pj::BookingRow> active;
-  if (pe->has_value() && !(*pe)->active_code.empty()) {
-    auto b = LiveRow<pj::BookingRow>(l, pj::BookingRowKey((*pe)->active_code));
-    if (!b.ok()) return Fail(err, "show identity", b.status());
-    active = std::move(*b);
-  }
-  const std::string key = events::PersonKey(*args->Get("name"), *args->Get("dob"));
-  std::map<std::string, Link> phones;
-  std::size_t total = 0;
-  Status walked = ForEachInStream(l, key, [&](store::RecordedEvent e) {
-    ++total;
-    if (!LinksPeople(e.type)) return;
-    auto decoded = events::DecodeEvent(e.type, e.payload);
-    if (!decoded.ok()) return;
-    if (const auto* b = std::get_if<events::BookingCodeIssued>(&*decoded)) {
-      Link& link = phones[b->phone];
-      link.relations.insert(b->relation);
-      link.codes.push_back(b->code);
-      link.Seen(e.seq);
-    } else if (const auto* r = std::get_if<events::RegistrationRejected>(&*decoded)) {
-      Link& link = phones[r->phone];
-      link.rejections.push_back(r->reason);
-      link.Seen(e.seq);
-    } else if (const auto* f = std::get_if<events::PhoneFlagged>(&*decoded)) {
-      phones[f->phone].flags.push_back(f->flag_id);
-      phones[f->phone].Seen(e.seq);
-    }
-  });
-  if (!walked.ok()) return Fail(err, "show identity", walked);
-  auto page = Timeline(l, key, cursor, limit);
-  if (!page.ok()) return Fail(err, "show identity", page.status());
-  if (total == 0 && !pe->has_value()) {
-    err << "antrean show identity: the ledger knows nothing of " << ref << "\n";
-    return kExitFailed;
-  }
+// ---- show blacklist, show flags
+// ------------------------------------------------------------------
 
-  const std::string active_code = pe->has_value() ? (*pe)->active_code : "";
-  if (args->Has("json")) {
-    json::object o{{"person", ref}};
-    o["active_code"] = active_code.empty() ? json::value(nullptr) : json::value(active_code);
-    o["active_booking"] = active ? json::value(BookingJson(*active)) : json::value(nullptr);
-    json::array ps;
-    for (const auto& [p, link] : phones) ps.push_back(LinkJson("phone", p, link));
-    o["phones"] = std::move(ps);
-    o["timeline"] = TimelineJson(*page, total);
-    out << json::serialize(o) << "\n";
-    return kExitOk;
+// The "more:" line of a page of rows, when there is a next page.
+void PrintMore(std::ostream& out, const json::object& o, const std::string& again) {
+  if (!IsNull(o, "next_cursor")) {
+    out << "more: " << again << " --cursor " << Str(o, "next_cursor") << "\n";
   }
-  out << "person " << ref << "\n";
-  out << "  booking not yet used: ";
-  if (active) {
-    out << active->code << " (" << active->status << ") at " << active->office << " on "
-        << active->date << " " << active->session << ", queue " << active->queue_number << ", from "
-        << active->phone << "\n";
-  } else {
-    out << (active_code.empty() ? "none" : active_code) << "\n";
+}
+
+void PrintBlacklist(std::ostream& out, const json::object& o, const std::string& again) {
+  const json::array& rows = Arr(o, "blacklist");
+  out << "blacklisted phones" << (Bool(o, "include_lifted") ? ", lifted ones included" : "") << " ("
+      << rows.size() << "):\n";
+  for (const auto& r : rows) {
+    out << "  " << Pad(Str(r.as_object(), "phone"), 16) << "  " << BlacklistText(r.as_object())
+        << "\n";
   }
-  out << "phones linked (" << phones.size() << "):\n";
-  for (const auto& [p, link] : phones) out << "  " << Pad(p, 16) << "  " << LinkText(link) << "\n";
-  PrintTimeline(out, *page, total,
-                "antrean show identity --ledger " + *args->Get("ledger") + " --name '" +
-                    *args->Get("name") + "' --dob " + *args->Get("dob") + " --limit " +
-                    std::to_string(limit));
-  return kExitOk;
+  PrintMore(out, o, again);
+}
+
+int RunShowBlacklist(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  auto args = ParseArgs(argv, "show blacklist", kShowBlacklistUsage, {"ledger", "limit", "cursor"},
+                        {"all", "json"}, 0, err);
+  if (!args) return kExitUsage;
+  std::size_t limit = 0;
+  if (!Limit(*args, "show blacklist", &limit, err)) return kExitUsage;
+  const bool all = args->Has("all");
+  const std::string cursor = args->Get("cursor").value_or("");
+  return Answer(
+      *args, "show blacklist", kShowBlacklistUsage, {{"cursor", "--cursor"}},
+      [&](const store::Ledger& l) { return app::QueryBlacklist(l, all, limit, cursor); },
+      [&](const json::object& o) {
+        PrintBlacklist(out, o,
+                       "antrean show blacklist --ledger " + *args->Get("ledger") +
+                           (all ? " --all" : "") + " --limit " + std::to_string(limit));
+      },
+      out, err);
+}
+
+void PrintFlags(std::ostream& out, const json::object& o, const std::string& again) {
+  const json::array& flags = Arr(o, "flags");
+  const std::string phone = Str(o, "phone");
+  out << "flags" << (Bool(o, "include_cleared") ? ", cleared ones included" : "")
+      << (phone.empty() ? "" : ", naming " + phone) << " (" << flags.size() << "):\n";
+  for (const auto& f : flags) out << "  " << FlagText(f.as_object(), phone) << "\n";
+  PrintMore(out, o, again);
+}
+
+int RunShowFlags(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  auto args = ParseArgs(argv, "show flags", kShowFlagsUsage, {"ledger", "phone", "limit", "cursor"},
+                        {"all", "json"}, 0, err);
+  if (!args) return kExitUsage;
+  std::size_t limit = 0;
+  if (!Limit(*args, "show flags", &limit, err)) return kExitUsage;
+  const bool all = args->Has("all");
+  const std::optional<std::string> phone = args->Get("phone");
+  const std::string cursor = args->Get("cursor").value_or("");
+  return Answer(
+      *args, "show flags", kShowFlagsUsage, {{"phone", "--phone"}, {"cursor", "--cursor"}},
+      [&](const store::Ledger& l) { return app::QueryFlags(l, all, phone, limit, cursor); },
+      [&](const json::object& o) {
+        const std::string shown = Str(o, "phone");
+        PrintFlags(out, o,
+                   "antrean show flags --ledger " + *args->Get("ledger") + (all ? " --all" : "") +
+                       (shown.empty() ? "" : " --phone " + shown) + " --limit " +
+                       std::to_string(limit));
+      },
+      out, err);
 }
 
 }  // namespace
@@ -896,6 +583,10 @@ std::vector<Command> QueryCommands() {
        kShowPhoneUsage, &RunShowPhone},
       {"show identity", "one person: the booking not yet used, the phones linked, the events",
        kShowIdentityUsage, &RunShowIdentity},
+      {"show blacklist", "the phones blacklisted (--all: lifted ones too)", kShowBlacklistUsage,
+       &RunShowBlacklist},
+      {"show flags", "the flags raised on phones (--all: cleared ones too; --phone P)",
+       kShowFlagsUsage, &RunShowFlags},
   };
 }
 
