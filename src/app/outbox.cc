@@ -181,7 +181,7 @@ class Outbox::Impl {
     }
     std::string phone_number_id;
     const auto offices = host_.offices();
-    if (const auto* office = offices.FindById(row.office)) {
+    if (const auto* office = offices->FindById(row.office)) {
       for (const auto& n : office->whatsapp_numbers) {
         if (!n.phone_number_id.empty()) {
           phone_number_id = n.phone_number_id;

@@ -47,7 +47,7 @@ struct OutboxOptions {
 // every other command, the offices in force, the clock, and where attempts are counted.
 struct OutboxHost {
   std::function<void(Command, Service::Done)> submit;
-  std::function<domain::OfficeDirectory()> offices;
+  std::function<std::shared_ptr<const domain::OfficeDirectory>()> offices;
   std::function<std::int64_t()> now_us;
   std::function<void(bool sent, bool final_failure)> attempted;  // may be empty
 };

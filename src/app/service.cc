@@ -86,7 +86,13 @@ void FillFromEvent(const events::Event& event, Outcome* o) {
 class Service::Impl final : public projections::StateRows {
  public:
   Impl(store::Ledger& ledger, domain::OfficeDirectory offices, Options options)
-      : ledger_(ledger), offices_(std::move(offices)), options_(std::move(options)) {
+      : ledger_(ledger), options_(std::move(options)) {
+    SetOffices(std::move(offices));
+  }
+
+  void SetOffices(domain::OfficeDirectory offices) {
+    offices_ = std::move(offices);
+    configs_.clear();
     for (const auto& office : offices_.offices()) {
       boost::system::error_code ec;
       auto v = boost::json::parse(domain::CanonicalJson(office), ec);
@@ -125,6 +131,10 @@ class Service::Impl final : public projections::StateRows {
     cv_.wait(lk, [this] { return in_flight_ == 0; });
   }
   const domain::OfficeDirectory& offices() const { return offices_; }
+  Status health() {
+    std::lock_guard lk(mu_);
+    return failed_;
+  }
 
  private:
   struct InFlight {
@@ -497,5 +507,9 @@ void Service::Submit(const Command& command, Done done) { impl_->Submit(command,
 void Service::Drain() { impl_->Drain(); }
 
 const domain::OfficeDirectory& Service::offices() const { return impl_->offices(); }
+
+void Service::SetOffices(domain::OfficeDirectory offices) { impl_->SetOffices(std::move(offices)); }
+
+Status Service::health() const { return impl_->health(); }
 
 }  // namespace antrean::app

@@ -56,6 +56,12 @@ class Service {
   void Drain();
 
   const domain::OfficeDirectory& offices() const;
+  // Replaces the office rules (a reloaded office file). Like Submit, must not overlap with Submit;
+  // each office's new configuration is recorded with its next command (office configuration
+  // applied), so every later decision is explained by the rules recorded before it.
+  void SetOffices(domain::OfficeDirectory offices);
+  // Ok while the service takes commands; the failed append's status once it stopped (fail-stop).
+  Status health() const;
 
  private:
   class Impl;

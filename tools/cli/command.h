@@ -50,6 +50,7 @@ std::vector<Command> LedgerCommands();  // verify, digest, dump (ledger_commands
 std::vector<Command> IngestCommands();  // ingest (ingest_command.cc)
 std::vector<Command> ReplayCommands();  // replay (replay_command.cc)
 std::vector<Command> QueryCommands();   // board, show booking|phone|identity|blacklist|flags
+std::vector<Command> ServeCommands();   // serve, send, token add, secrets init (serve_command.cc)
 
 const std::map<std::string, Command>& Commands();
 

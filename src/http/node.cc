@@ -1,0 +1,327 @@
+#include "http/node.h"
+
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/commands.h"
+#include "domain/civil_time.h"
+#include "http/node_impl.h"
+
+namespace antrean::http {
+namespace json = boost::json;
+
+namespace {
+
+// `field "code": ...` -> "code", for the error body's "field".
+std::string FieldOf(const std::string& message) {
+  const std::string_view prefix = "field \"";
+  const auto at = message.find(prefix);
+  if (at == std::string::npos) return {};
+  const auto end = message.find('"', at + prefix.size());
+  if (end == std::string::npos) return {};
+  return message.substr(at + prefix.size(), end - at - prefix.size());
+}
+
+// Matches a path against a pattern; captures {name} segments.
+bool Match(std::string_view pattern, std::string_view path, Params* params) {
+  params->clear();
+  while (!pattern.empty() && !path.empty()) {
+    if (pattern[0] != '/' || path[0] != '/') return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    const auto pe = pattern.find('/');
+    const auto se = path.find('/');
+    const std::string_view p = pattern.substr(0, pe);
+    const std::string_view s = path.substr(0, se);
+    if (!p.empty() && p.front() == '{') {
+      if (s.empty()) return false;
+      params->emplace_back(s);
+    } else if (p != s) {
+      return false;
+    }
+    pattern = pe == std::string_view::npos ? std::string_view() : pattern.substr(pe);
+    path = se == std::string_view::npos ? std::string_view() : path.substr(se);
+  }
+  return pattern.empty() && path.empty();
+}
+
+constexpr std::uint8_t kOfficer = static_cast<std::uint8_t>(app::Role::kOfficer);
+constexpr std::uint8_t kAuditor = static_cast<std::uint8_t>(app::Role::kAuditor);
+constexpr std::uint8_t kAdmin = static_cast<std::uint8_t>(app::Role::kAdmin);
+constexpr std::uint8_t kAnyRole = kOfficer | kAuditor | kAdmin;
+
+}  // namespace
+
+Response StatusResponse(const Status& s) {
+  int code = 500;
+  if (s.IsInvalidArgument()) code = 400;
+  else if (s.IsNotFound()) code = 404;
+  else if (s.IsConflict()) code = 409;
+  else if (s.IsBusy() || s.IsUnavailable() || s.IsIOError()) code = 503;
+  Response r = JsonError(code, s.message(), FieldOf(s.message()));
+  if (code == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+Response JsonResponse(const Result<json::object>& result) {
+  if (!result.ok()) return StatusResponse(result.status());
+  Response r;
+  r.body = json::serialize(*result) + "\n";
+  return r;
+}
+
+const std::vector<Route>& NodeImpl::Routes() {
+  static const std::vector<Route> routes = {
+      {"GET", "/healthz", 0, &NodeImpl::Healthz},
+      {"GET", "/readyz", 0, &NodeImpl::Readyz},
+      {"GET", "/metrics", 0, &NodeImpl::MetricsText},
+      {"GET", "/webhooks/whatsapp", 0, &NodeImpl::WebhookVerify},
+      {"POST", "/webhooks/whatsapp", 0, &NodeImpl::WebhookPost},
+      {"POST", "/api/v1/counter/{action}", kOfficer, &NodeImpl::CounterAction},
+      {"POST", "/api/v1/applications/progress", kOfficer, &NodeImpl::ApplicationProgress},
+      {"GET", "/api/v1/offices/{office}/board", kOfficer | kAuditor, &NodeImpl::GetBoard},
+      {"GET", "/api/v1/bookings/{code}", kAuditor, &NodeImpl::GetBooking},
+      {"GET", "/api/v1/phones/{phone}", kAuditor, &NodeImpl::GetPhone},
+      {"GET", "/api/v1/identities", kAuditor, &NodeImpl::GetIdentity},
+      {"GET", "/api/v1/blacklist", kAuditor, &NodeImpl::GetBlacklist},
+      {"GET", "/api/v1/flags", kAuditor, &NodeImpl::GetFlags},
+      {"GET", "/api/v1/ledger/head", kAuditor, &NodeImpl::GetHead},
+      {"GET", "/api/v1/ledger/verify", kAuditor, &NodeImpl::GetVerify},
+      {"POST", "/api/v1/ledger/verify", kAuditor, &NodeImpl::PostVerify},
+      {"GET", "/api/v1/events", kAuditor, &NodeImpl::GetEvents},
+      {"GET", "/api/v1/offices", kAnyRole, &NodeImpl::GetOffices},
+      {"GET", "/api/v1/whoami", kAnyRole, &NodeImpl::WhoAmI},
+      {"POST", "/api/v1/admin/reload", kAdmin, &NodeImpl::ReloadConfig},
+  };
+  return routes;
+}
+
+NodeImpl::NodeImpl(NodeOptions options, app::Secrets secrets)
+    : opt_(std::move(options)), secrets_(std::move(secrets)) {}
+
+NodeImpl::~NodeImpl() { Stop(); }
+
+Status NodeImpl::Open() {
+  if (secrets_.whatsapp_app_secret.empty()) {
+    return Status::InvalidArgument(
+        "no WhatsApp app secret: set whatsapp.app_secret in the secrets file or "
+        "ANTREAN_WHATSAPP_APP_SECRET (webhook signatures cannot be checked without it)");
+  }
+  if (secrets_.whatsapp_verify_token.empty()) {
+    return Status::InvalidArgument(
+        "no WhatsApp verify token: set whatsapp.verify_token in the secrets file or "
+        "ANTREAN_WHATSAPP_VERIFY_TOKEN");
+  }
+  if (!opt_.graph_base_url.empty() && secrets_.whatsapp_access_token.empty()) {
+    return Status::InvalidArgument(
+        "--graph-url is set but there is no access token: set whatsapp.access_token in the "
+        "secrets file or ANTREAN_WHATSAPP_ACCESS_TOKEN");
+  }
+  auto offices = domain::LoadOfficeDirectoryFile(opt_.config_path);
+  if (!offices.ok()) return offices.status();
+  offices_ = std::make_shared<const domain::OfficeDirectory>(*offices);
+  store::Ledger::Options lo;
+  auto ledger = store::Ledger::Open(opt_.ledger_dir, lo);
+  if (!ledger.ok()) return ledger.status();
+  ledger_ = std::move(ledger).value();
+  service_ = std::make_unique<app::Service>(*ledger_, *offices,
+                                            app::Service::Options{secrets_.booking_code_key});
+  auto server = Server::Listen(opt_.listen, opt_.limits,
+                               [this](Request req, Reply reply) { Handle(std::move(req), reply); });
+  if (!server.ok()) return server.status();
+  server_ = std::move(server).value();
+  if (!opt_.graph_base_url.empty()) {
+    app::OutboxOptions oo = opt_.outbox;
+    oo.base_url = opt_.graph_base_url;
+    oo.access_token = secrets_.whatsapp_access_token;
+    app::OutboxHost host;
+    host.submit = [this](app::Command c, app::Service::Done done) { Submit(c, std::move(done)); };
+    host.offices = [this] { return this->offices(); };
+    host.now_us = [this] { return NowMicros(); };
+    host.attempted = [this](bool sent, bool final_failure) {
+      metrics_.OutboxAttempt(sent, final_failure);
+    };
+    outbox_ = std::make_unique<app::Outbox>(*ledger_, std::move(host), std::move(oo));
+  }
+  return Status::Ok();
+}
+
+void NodeImpl::Start() {
+  if (outbox_) {
+    if (Status s = outbox_->Start(); !s.ok()) spdlog::error("outbox: {}", s.ToString());
+  }
+  waiter_thread_ = std::thread([this] { WaitLoop(); });
+  background_thread_ = std::thread([this] { BackgroundLoop(); });
+  if (opt_.tick_interval.count() > 0) ticker_ = std::thread([this] { TickLoop(); });
+  server_->Start(opt_.threads);
+  ready_ = true;
+  spdlog::info("antrean serve: listening on http://{} (ledger {}, offices {}{})", address(),
+               opt_.ledger_dir, opt_.config_path,
+               outbox_ ? ", replies to " + opt_.graph_base_url
+                       : ", replies are logged and stay queued (no --graph-url)");
+}
+
+void NodeImpl::Stop() {
+  if (stopped_.exchange(true)) return;
+  ready_ = false;
+  spdlog::info("antrean serve: stopping: draining requests in progress");
+  if (server_) server_->Shutdown(std::chrono::milliseconds(opt_.limits.body_timeout_ms));
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread* t : {&ticker_, &waiter_thread_, &background_thread_}) {
+    if (t->joinable()) t->join();
+  }
+  if (outbox_) outbox_->Stop();
+  if (service_) service_->Drain();
+  for (auto& w : waiters_) w.reply(JsonError(503, "the server is stopping"));
+  waiters_.clear();
+  if (ledger_) ledger_->Close();
+  spdlog::info("antrean serve: stopped; the ledger is closed");
+}
+
+void BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void NodeImpl::RunUntilSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("antrean serve: {} received", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  Stop();
+}
+
+std::shared_ptr<const domain::OfficeDirectory> NodeImpl::offices() const {
+  std::lock_guard lk(offices_mu_);
+  return offices_;
+}
+
+std::int64_t NodeImpl::NowMicros() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void NodeImpl::Submit(const app::Command& command, app::Service::Done done) {
+  const auto started = std::chrono::steady_clock::now();
+  auto finished = [this, started, type = std::string(app::CommandTypeName(command)),
+                   done = std::move(done)](app::CommandResult r) {
+    metrics_.Command(type, r.status.ok(),
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                         .count());
+    if (!r.events.empty() && !r.duplicate) NotifyAppended();
+    done(std::move(r));
+  };
+  std::lock_guard lk(submit_mu_);
+  service_->Submit(command, std::move(finished));
+}
+
+void NodeImpl::NotifyAppended() {
+  if (outbox_) outbox_->Wake();
+  cv_.notify_all();
+}
+
+void NodeImpl::Background(std::function<void()> work) {
+  {
+    std::lock_guard lk(mu_);
+    background_.push_back(std::move(work));
+  }
+  cv_.notify_all();
+}
+
+void NodeImpl::BackgroundLoop() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    cv_.wait(lk, [this] { return stopping_ || !background_.empty(); });
+    if (background_.empty()) return;  // stopping, and nothing left to answer
+    auto work = std::move(background_.front());
+    background_.pop_front();
+    lk.unlock();
+    work();
+    lk.lock();
+  }
+}
+
+void NodeImpl::TickLoop() {
+  std::unique_lock lk(mu_);
+  while (!stopping_) {
+    if (cv_.wait_for(lk, opt_.tick_interval, [this] { return stopping_; })) break;
+    lk.unlock();
+    app::ClockTickCommand tick{domain::Instant{NowMicros()}};
+    Submit(tick, [this](app::CommandResult r) {
+      metrics_.TickRan();
+      if (!r.status.ok()) spdlog::error("clock.tick: {}", r.status.ToString());
+      else if (r.outcome.expired > 0) spdlog::info("clock.tick: {} bookings expired", r.outcome.expired);
+    });
+    lk.lock();
+  }
+}
+
+void NodeImpl::Handle(Request request, Reply reply) {
+  const std::string method = request.method, path = request.path, remote = request.remote;
+  const auto started = request.started;
+  auto route = std::make_shared<std::string>("unmatched");
+  auto logged = [this, method, path, remote, started, route, reply](Response r) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics_.Request(method, *route, r.status, seconds);
+    if (opt_.access_log) {
+      spdlog::info("{} {} {} {} {}B {:.1f}ms", remote, method, path, r.status, r.body.size(),
+                   seconds * 1000);
+    }
+    reply(std::move(r));
+  };
+  Dispatch(request, logged, route.get());
+}
+
+void NodeImpl::Dispatch(const Request& request, Reply reply, std::string* route_name) {
+  Params params;
+  bool path_known = false;
+  for (const auto& route : Routes()) {
+    if (!Match(route.pattern, request.path, &params)) continue;
+    path_known = true;
+    if (request.method != route.method) continue;
+    *route_name = route.pattern;
+    const app::ApiToken* token = nullptr;
+    if (route.roles != 0) {
+      auto auth = request.Header("authorization");
+      constexpr std::string_view kBearer = "Bearer ";
+      if (auth && auth->substr(0, kBearer.size()) == kBearer) {
+        token = secrets_.FindToken(auth->substr(kBearer.size()));
+      }
+      if (token == nullptr) {
+        Response r = JsonError(401, auth ? "the bearer token is not known"
+                                         : "an Authorization: Bearer token is required");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return reply(std::move(r));
+      }
+      if ((token->roles & route.roles) == 0) {
+        return reply(JsonError(403, "token \"" + token->name + "\" may not " + request.method +
+                                        " " + route.pattern));
+      }
+    }
+    return (this->*route.handler)(request, params, token, std::move(reply));
+  }
+  if (path_known) return reply(JsonError(405, "method " + request.method + " is not allowed here"));
+  reply(JsonError(404, "no such endpoint: " + request.path));
+}
+
+Result<std::unique_ptr<Node>> Node::Open(NodeOptions options, app::Secrets secrets) {
+  auto node = std::make_unique<NodeImpl>(std::move(options), std::move(secrets));
+  if (Status s = node->Open(); !s.ok()) return s;
+  return std::unique_ptr<Node>(std::move(node));
+}
+
+}  // namespace antrean::http

@@ -1,0 +1,166 @@
+// /webhooks/whatsapp: Meta's verification handshake and the signed deliveries (docs/API.md,
+// "The webhook"; docs/WHATSAPP.md for the payloads).
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <mutex>
+
+#include "app/result_json.h"
+#include "domain/phone.h"
+#include "http/node_impl.h"
+#include "whatsapp/webhook.h"
+
+namespace antrean::http {
+namespace json = boost::json;
+
+namespace {
+
+// WhatsApp identifies people by wa_id: digits with country code, which is our phone form; a
+// number written otherwise is normalised as an Indonesian one.
+std::optional<std::string> PhoneOf(std::string_view wa_id) {
+  const bool digits = !wa_id.empty() && wa_id.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && wa_id.size() >= 7 && wa_id.size() <= 15 && wa_id[0] != '0') {
+    return std::string(wa_id);
+  }
+  auto normalised = domain::NormalizePhone(wa_id);
+  if (normalised.ok()) return *normalised;
+  return std::nullopt;
+}
+
+const domain::OfficeConfig* OfficeOf(const domain::OfficeDirectory& offices,
+                                     const std::string& phone_number_id,
+                                     const std::string& display_phone_number) {
+  if (const auto* o = offices.FindByPhoneNumberId(phone_number_id)) return o;
+  return offices.FindByWhatsAppNumber(display_phone_number);
+}
+
+// The answers of one delivery, gathered as each command becomes durable.
+struct Delivery {
+  std::mutex mu;
+  std::size_t remaining = 0;
+  json::array results;
+  json::array problems;
+  Status worst;  // the first failure that a retry could fix (the ledger refused or stopped)
+  Reply reply;
+};
+
+void Finish(const std::shared_ptr<Delivery>& d) {
+  Response r;
+  if (!d->worst.ok()) {
+    // Not everything is durable: Meta retries the whole delivery, and the message ids already
+    // recorded append nothing the second time.
+    r = StatusResponse(d->worst);
+    r.status = 503;
+  } else {
+    r.body = json::serialize(json::object{{"results", std::move(d->results)},
+                                          {"problems", std::move(d->problems)}}) +
+             "\n";
+  }
+  d->reply(std::move(r));
+}
+
+}  // namespace
+
+void NodeImpl::WebhookVerify(const Request& req, const Params&, const app::ApiToken*,
+                             Reply reply) {
+  const auto mode = req.Query("hub.mode");
+  const auto token = req.Query("hub.verify_token");
+  const auto challenge = req.Query("hub.challenge");
+  if (mode && *mode == "subscribe" && token && challenge &&
+      ConstantTimeEqual(*token, secrets_.whatsapp_verify_token)) {
+    Response r;
+    r.content_type = "text/plain";
+    r.body = std::string(*challenge);
+    return reply(std::move(r));
+  }
+  spdlog::warn("webhook verification refused from {}: {}", req.remote,
+               !mode || *mode != "subscribe" ? "hub.mode is not subscribe"
+                                              : "hub.verify_token does not match");
+  reply(JsonError(403, "verification failed: hub.mode must be subscribe and hub.verify_token "
+                       "must match"));
+}
+
+void NodeImpl::WebhookPost(const Request& req, const Params&, const app::ApiToken*, Reply reply) {
+  // The signature covers the exact bytes received and is checked before anything is parsed.
+  const auto signature = req.Header("x-hub-signature-256");
+  if (!signature || !whatsapp::SignatureMatches(*signature, req.body,
+                                                secrets_.whatsapp_app_secret)) {
+    metrics_.SignatureFailure();
+    const char* why = signature ? "X-Hub-Signature-256 does not match the body"
+                                : "X-Hub-Signature-256 is missing";
+    spdlog::warn("webhook from {} refused: {}", req.remote, why);
+    return reply(JsonError(401, why));
+  }
+  auto batch = whatsapp::ParseWebhook(req.body);
+  if (!batch.ok()) return reply(StatusResponse(batch.status()));
+
+  auto d = std::make_shared<Delivery>();
+  d->reply = std::move(reply);
+  std::vector<app::Command> commands;
+  for (const auto& p : batch->problems) d->problems.push_back({{"path", p.path}, {"error", p.message}});
+  const auto offices = this->offices();
+  for (const auto& m : batch->messages) {
+    auto from = PhoneOf(m.from);
+    if (!from) {
+      d->problems.push_back({{"path", m.path + ".from"},
+                             {"error", "\"" + m.from + "\" is not a phone number"}});
+      continue;
+    }
+    app::InboundMessage in;
+    in.message_id = m.id;
+    const auto* office = OfficeOf(*offices, m.phone_number_id, m.display_phone_number);
+    in.office = office ? office->id : "";
+    in.from = *from;
+    if (!m.display_phone_number.empty()) in.to = m.display_phone_number;
+    in.profile_name = m.profile_name;
+    in.kind = m.type;
+    in.text = m.text;
+    in.media = m.media;
+    in.at = domain::Instant{m.timestamp_s > 0 ? m.timestamp_s * 1'000'000 : NowMicros()};
+    commands.emplace_back(std::move(in));
+  }
+  for (const auto& s : batch->statuses) {
+    auto recipient = PhoneOf(s.recipient_id);
+    const bool known = s.status == "sent" || s.status == "delivered" || s.status == "read" ||
+                       s.status == "failed";
+    if (!recipient || !known) {
+      d->problems.push_back(
+          {{"path", s.path},
+           {"error", !known ? "status \"" + s.status + "\" is not one we record"
+                            : "recipient \"" + s.recipient_id + "\" is not a phone number"}});
+      continue;
+    }
+    app::DeliveryStatusCommand c{domain::Instant{s.timestamp_s > 0 ? s.timestamp_s * 1'000'000
+                                                                   : NowMicros()},
+                                 s.id, s.status, *recipient, s.error_code, s.error_title};
+    commands.emplace_back(std::move(c));
+  }
+  metrics_.Webhook(batch->messages.size(), batch->statuses.size(), d->problems.size());
+  for (const auto& p : d->problems) {
+    spdlog::warn("webhook item skipped: {}", json::serialize(p));
+  }
+  d->remaining = commands.size();
+  if (commands.empty()) return Finish(d);
+  for (const auto& c : commands) {
+    const std::string type(app::CommandTypeName(c));
+    const std::string to = std::holds_alternative<app::InboundMessage>(c)
+                               ? std::get<app::InboundMessage>(c).from
+                               : std::string();
+    Submit(c, [this, d, type, to](app::CommandResult r) {
+      if (!r.outcome.reply.empty() && outbox_ == nullptr) {
+        spdlog::info("reply to {} (queued; no --graph-url, so not sent): {}", to,
+                     json::serialize(json::value(r.outcome.reply)));
+      }
+      std::lock_guard lk(d->mu);
+      if (!r.status.ok() && !r.status.IsInvalidArgument() && !r.status.IsNotFound() &&
+          d->worst.ok()) {
+        d->worst = r.status;
+      }
+      d->results.push_back(app::ResultJson(0, type, r));
+      if (--d->remaining == 0) Finish(d);
+    });
+  }
+}
+
+}  // namespace antrean::http
