@@ -157,7 +157,9 @@ void NodeImpl::WebhookPost(const Request& req, const Params&, const app::ApiToke
           d->worst.ok()) {
         d->worst = r.status;
       }
-      d->results.push_back(app::ResultJson(0, type, r));
+      json::object result = app::ResultJson(0, type, r);
+      result.erase("line");
+      d->results.push_back(std::move(result));
       if (--d->remaining == 0) Finish(d);
     });
   }
