@@ -184,6 +184,13 @@ void NodeImpl::Stop() {
   spdlog::info("antrean serve: stopped; the ledger is closed");
 }
 
+bool SetLogLevel(std::string_view level) {
+  const auto l = spdlog::level::from_str(std::string(level));
+  if (l == spdlog::level::off && level != "off") return false;
+  spdlog::set_level(l);
+  return true;
+}
+
 void BlockStopSignals() {
   sigset_t set;
   sigemptyset(&set);

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "app/outbox.h"
 #include "app/secrets.h"
@@ -61,5 +62,9 @@ class Node {
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards, so that
 // RunUntilSignal receives them. Call first thing in main, before any thread exists.
 void BlockStopSignals();
+
+// Sets the log level of the service's log ("debug", "info", "warn", "error", "off"); false for
+// an unknown name.
+bool SetLogLevel(std::string_view level);
 
 }  // namespace antrean::http

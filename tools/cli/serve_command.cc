@@ -24,6 +24,7 @@ constexpr char kServeUsage[] =
     "usage: antrean serve [--ledger DIR] [--config FILE] [--listen HOST:PORT] [--secrets FILE]\n"
     "                     [--graph-url URL] [--threads N] [--tick-seconds N]\n"
     "                     [--max-connections N] [--scratch DIR] [--log-json] [--no-access-log]\n"
+    "                     [--log-level LEVEL]\n"
     "\n"
     "Serves WhatsApp's webhook (/webhooks/whatsapp), the staff API (/api/v1/...), /metrics,\n"
     "/healthz and /readyz over HTTP on an embedded ledger (docs/API.md). Runs the outbox\n"
@@ -43,6 +44,7 @@ constexpr char kServeUsage[] =
     "  --max-connections N default 1024\n"
     "  --log-json          log lines as JSON objects\n"
     "  --no-access-log     no log line per request\n"
+    "  --log-level LEVEL   debug, info (default), warn, error or off\n"
     "\n"
     "Exit 3: the ledger, the office file or the secrets could not be loaded, or the address\n"
     "could not be bound.\n";
@@ -124,7 +126,7 @@ void ConfigureLog(bool as_json) {
 int RunServe(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = Parse(argv, "serve",
                     {"ledger", "config", "listen", "secrets", "graph-url", "threads",
-                     "tick-seconds", "max-connections", "scratch"},
+                     "tick-seconds", "max-connections", "scratch", "log-level"},
                     {"log-json", "no-access-log"}, err, kServeUsage);
   if (!args) return kExitUsage;
   http::NodeOptions o;
@@ -155,6 +157,10 @@ int RunServe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     o.tick_interval = std::chrono::seconds(*n);
   }
   ConfigureLog(args->Has("log-json"));
+  if (!http::SetLogLevel(args->Get("log-level").value_or("info"))) {
+    err << "antrean serve: --log-level: expected debug, info, warn, error or off\n";
+    return kExitUsage;
+  }
   // Before any thread exists, so that only RunUntilSignal receives SIGTERM.
   http::BlockStopSignals();
   auto secrets = app::LoadSecrets(args->Get("secrets").value_or("var/secrets.json"));

@@ -1,0 +1,213 @@
+// The staff API of a real server on loopback: tokens and roles, counter actions, reads, the
+// events feed with its chain, bad requests, reloading the office file, health.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <future>
+
+#include "tests/support/http_node.h"
+
+namespace antrean {
+namespace {
+
+using support::TestClient;
+using support::TestNode;
+namespace json = boost::json;
+
+class StaffApiTest : public ::testing::Test {
+ protected:
+  // Issues a booking at Bogor through the webhook; returns its code.
+  std::string Book(const std::string& id, const std::string& phone, const std::string& name) {
+    const std::string text =
+        "#" + name + "#25011987#" + support::Ddmmyyyy(support::NextServiceDay());
+    auto r = client_.Webhook(support::TextWebhook(id, phone, text));
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto results = support::ParseJsonObject(r.body).at("results").as_array();
+    EXPECT_EQ(results.size(), 1u);
+    return results.empty() ? "" : std::string(results[0].at("booking_code").as_string());
+  }
+  json::object Json(const http::ClientResponse& r) { return support::ParseJsonObject(r.body); }
+
+  support::TempDir dir_;
+  TestNode node_{dir_.path() + "/ledger"};
+  TestClient client_{node_.url()};
+};
+
+TEST_F(StaffApiTest, NoTokenIs401WithAJsonErrorAndAChallenge) {
+  auto r = client_.Get("/api/v1/blacklist");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_TRUE(Json(r).contains("error"));
+  bool challenge = false;
+  for (const auto& [k, v] : r.headers) challenge = challenge || (k == "www-authenticate" && v == "Bearer");
+  EXPECT_TRUE(challenge);
+  EXPECT_EQ(client_.Get("/api/v1/blacklist", "atk_unknown").status, 401);
+}
+
+TEST_F(StaffApiTest, AWrongRoleIs403) {
+  EXPECT_EQ(client_.Get("/api/v1/blacklist", support::kOfficerToken).status, 403);
+  EXPECT_EQ(client_.Post("/api/v1/counter/arrival", R"({"office":"bogor","code":"X"})",
+                         support::kAuditorToken)
+                .status,
+            403);
+  EXPECT_EQ(client_.Post("/api/v1/admin/reload", "", support::kOfficerToken).status, 403);
+  auto r = client_.Post("/api/v1/counter/arrival", R"({"office":"jakarta-pusat","code":"X"})",
+                        support::kOfficerToken);
+  EXPECT_EQ(r.status, 403) << r.body;  // an officer of Bogor only
+  EXPECT_EQ(client_.Head(), 0u);
+}
+
+TEST_F(StaffApiTest, AnArrivalIsRecordedWithTheTokensNameAsTheActor) {
+  const std::string code = Book("wamid.a1", "6281234567001", "BUDI");
+  // The booking is for a later day: the counter answers other_day (409), and records the attempt.
+  auto r = client_.Post("/api/v1/counter/arrival",
+                        R"({"office":"bogor","code":")" + code + R"("})", support::kOfficerToken);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Json(r).at("reason"), "other_day");
+  const auto rejected = support::OfType(client_.Events(), "arrival_rejected.v1");
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].at("cause").at("actor"), "officer-bogor");
+}
+
+TEST_F(StaffApiTest, AnUnknownCodeIs404AndTheAttemptIsRecorded) {
+  auto r = client_.Post("/api/v1/counter/arrival", R"({"office":"bogor","code":"ZZZZZZZZZZ"})",
+                        support::kOfficerToken);
+  EXPECT_TRUE(r.status == 404 || r.status == 400) << r.body;
+  EXPECT_EQ(support::OfType(client_.Events(), "arrival_rejected.v1").size(), 1u);
+}
+
+TEST_F(StaffApiTest, AnIdentityCheckOfAnUnknownCodeIs404AndAppendsNothing) {
+  auto r = client_.Post("/api/v1/counter/identity_check",
+                        R"({"office":"bogor","code":"ZZZZZZZZZZ","person_matches":true,"phone_matches":true})",
+                        support::kOfficerToken);
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(client_.Head(), 0u);
+}
+
+TEST_F(StaffApiTest, BadRequestsAre400NamingTheFieldAndAppendNothing) {
+  struct Case {
+    const char* body;
+    const char* field;
+  } cases[] = {
+      {R"({"office":"bogor"})", "code"},
+      {R"({"office":"bogor","code":7})", "code"},
+      {R"({"office":"bogor","code":"X","officer":"someone-else"})", "officer"},
+      {R"({"office":"bogor","code":"X","at":"2020-01-01T00:00:00Z"})", "at"},
+      {R"({"office":"bogor","code":"X","colour":"red"})", "colour"},
+  };
+  for (const auto& c : cases) {
+    auto r = client_.Post("/api/v1/counter/arrival", c.body, support::kOfficerToken);
+    EXPECT_EQ(r.status, 400) << c.body << " -> " << r.body;
+    EXPECT_EQ(Json(r).at("field"), c.field) << r.body;
+  }
+  auto malformed = client_.Post("/api/v1/counter/arrival", "{not json", support::kOfficerToken);
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_TRUE(Json(malformed).contains("error"));
+  EXPECT_EQ(client_.Post("/api/v1/counter/teleport", "{}", support::kOfficerToken).status, 404);
+  EXPECT_EQ(client_.Head(), 0u);
+}
+
+TEST_F(StaffApiTest, ReadsAnswerWhatTheCliAnswers) {
+  const std::string code = Book("wamid.r1", "6281234567002", "SITI");
+  auto booking = client_.Get("/api/v1/bookings/" + code, support::kAuditorToken);
+  ASSERT_EQ(booking.status, 200) << booking.body;
+  EXPECT_NE(booking.body.find(code), std::string::npos);
+  auto phone = client_.Get("/api/v1/phones/081234567002", support::kAuditorToken);
+  EXPECT_EQ(phone.status, 200) << phone.body;
+  auto identity = client_.Get("/api/v1/identities?name=siti&dob=1987-01-25", support::kAuditorToken);
+  EXPECT_EQ(identity.status, 200) << identity.body;
+  const std::string date = domain::FormatDate(support::NextServiceDay());
+  auto board = client_.Get("/api/v1/offices/bogor/board?date=" + date, support::kOfficerToken);
+  ASSERT_EQ(board.status, 200) << board.body;
+  EXPECT_EQ(Json(board).at("office"), "bogor");
+  EXPECT_EQ(client_.Get("/api/v1/offices/jakarta-pusat/board?date=" + date, support::kOfficerToken)
+                .status,
+            403);
+  EXPECT_EQ(client_.Get("/api/v1/bookings/NOSUCHCODE", support::kAuditorToken).status, 404);
+  auto bad_phone = client_.Get("/api/v1/phones/abc", support::kAuditorToken);
+  EXPECT_EQ(bad_phone.status, 400) << bad_phone.body;
+  EXPECT_EQ(client_.Get("/api/v1/blacklist", support::kAuditorToken).status, 200);
+  EXPECT_EQ(client_.Get("/api/v1/flags", support::kAuditorToken).status, 200);
+  auto verify = client_.Post("/api/v1/ledger/verify", "", support::kAuditorToken);
+  ASSERT_EQ(verify.status, 200) << verify.body;
+  EXPECT_TRUE(Json(verify).at("ok").as_bool());
+  auto last = client_.Get("/api/v1/ledger/verify", support::kAuditorToken);
+  EXPECT_TRUE(Json(last).at("last").at("ok").as_bool()) << last.body;
+}
+
+TEST_F(StaffApiTest, TheEventsFeedCarriesAChainAFollowerCanCheck) {
+  Book("wamid.f1", "6281234567003", "ANI");
+  Book("wamid.f2", "6281234567004", "DEWI");
+  const auto events = client_.Events();
+  ASSERT_GE(events.size(), 7u);
+  std::string prev(64, '0');
+  for (const auto& e : events) {
+    // A record is its body and the SHA-256 of the body (docs/FORMAT.md); the body names the
+    // previous hash.
+    const std::string record_hex(e.at("record").as_string());
+    ASSERT_GT(record_hex.size(), 64u);
+    std::string record;
+    for (std::size_t i = 0; i + 1 < record_hex.size(); i += 2) {
+      record.push_back(static_cast<char>(std::stoi(record_hex.substr(i, 2), nullptr, 16)));
+    }
+    const std::string body = record.substr(0, record.size() - 32);
+    EXPECT_EQ(ToHex(Sha256(body)), e.at("hash").as_string());
+    EXPECT_EQ(e.at("prev_hash").as_string(), prev);
+    std::string prev_raw;
+    for (std::size_t i = 0; i + 1 < prev.size(); i += 2) {
+      prev_raw.push_back(static_cast<char>(std::stoi(prev.substr(i, 2), nullptr, 16)));
+    }
+    EXPECT_NE(body.find(prev_raw), std::string::npos) << "the body names the previous hash";
+    prev = std::string(e.at("hash").as_string());
+  }
+}
+
+TEST_F(StaffApiTest, TheEventsFeedWaitsForNewEvents) {
+  const std::uint64_t next = client_.Head() + 1;
+  auto waiting = std::async(std::launch::async, [&] {
+    TestClient other(node_.url());
+    const auto started = std::chrono::steady_clock::now();
+    auto r = other.Get("/api/v1/events?wait=20&from=" + std::to_string(next), support::kAuditorToken);
+    return std::make_pair(r, std::chrono::steady_clock::now() - started);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Book("wamid.w1", "6281234567005", "WATI");
+  auto [r, took] = waiting.get();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(support::JsonObjectLines(r.body).empty()) << r.body;
+  EXPECT_LT(took, std::chrono::seconds(10));
+  // Nothing new: an empty page once the wait is over.
+  auto empty = client_.Get("/api/v1/events?wait=1&from=100000", support::kAuditorToken);
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_TRUE(empty.body.empty());
+}
+
+TEST_F(StaffApiTest, ReloadingABadOfficeFileKeepsTheRulesInForce) {
+  support::TempDir cfg;
+  const std::string path = cfg.path() + "/offices.json";
+  {
+    std::ofstream(path) << support::ReadFile(support::SampleOfficeFile());
+  }
+  support::TempDir ledger;
+  TestNode node(ledger.path() + "/l", [&](http::NodeOptions& o) { o.config_path = path; });
+  TestClient client(node.url());
+  ASSERT_EQ(client.Post("/api/v1/admin/reload", "", support::kAdminToken).status, 200);
+  {
+    std::ofstream(path) << R"({"format_version": 1, "offices": [{"id": "Bad Id"}]})";
+  }
+  auto r = client.Post("/api/v1/admin/reload", "", support::kAdminToken);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("offices.json"), std::string::npos) << r.body;
+  auto offices = client.Get("/api/v1/offices", support::kAdminToken);
+  EXPECT_NE(offices.body.find("\"bogor\""), std::string::npos) << offices.body;
+}
+
+TEST_F(StaffApiTest, HealthAndReadiness) {
+  EXPECT_EQ(client_.Get("/healthz").status, 200);
+  EXPECT_EQ(client_.Get("/readyz").status, 200);
+  EXPECT_EQ(client_.Get("/nowhere").status, 404);
+  EXPECT_EQ(client_.Post("/healthz", "").status, 405);
+}
+
+}  // namespace
+}  // namespace antrean
