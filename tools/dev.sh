@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for setting up, building, running and testing Antrean on Debian 12.
 #
-#   tools/dev.sh run     install what is missing, build, start the main job on ./var/ledger
+#   tools/dev.sh run     install what is missing, build, start `antrean serve` on ./var/ledger
+#                        (http://127.0.0.1:8080; LISTEN=HOST:PORT to change)
 #   tools/dev.sh test    install what is missing, build, run every test, then again under
 #                        AddressSanitizer + UndefinedBehaviorSanitizer
 #   tools/dev.sh setup   only install the Debian packages (apt-get; needs root)
@@ -55,7 +56,19 @@ case "$cmd" in
   build) setup; build ;;
   run)
     setup; build
-    exec tools/demo.sh
+    mkdir -p var
+    bin=build/tools/antrean
+    if [ ! -f var/secrets.json ]; then
+      # Fresh random secrets for this machine, and one local token with every role.
+      "$bin" secrets init --secrets var/secrets.json
+      (umask 077; "$bin" token add --name local-admin --role officer,auditor,admin \
+         --secrets var/secrets.json > var/local-token)
+      echo "created var/local-token (a staff API token with every role)"
+    fi
+    echo "send a message:  $bin send --office bogor --from 081234567890 \"#BUDI#25011987#\$(date -d 'next monday' +%d%m%Y)\""
+    echo "read the API:    curl -H \"Authorization: Bearer \$(cat var/local-token)\" http://${LISTEN:-127.0.0.1:8080}/api/v1/phones/081234567890"
+    exec "$bin" serve --ledger var/ledger --config config/offices.json --secrets var/secrets.json \
+      --listen "${LISTEN:-127.0.0.1:8080}"
     ;;
   test)
     setup; build

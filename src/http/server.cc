@@ -150,6 +150,10 @@ void Session::OnHeader(beast::error_code ec) {
     return Shut();
   }
   if (ec == bhttp::error::header_limit) return Reject(431, "the request header is too large");
+  if (ec == bhttp::error::body_limit) {  // the declared Content-Length is over the limit
+    return Reject(413, "the body is larger than " + std::to_string(server_.limits().body_bytes_max) +
+                           " bytes");
+  }
   if (ec) return Reject(400, "malformed request: " + ec.message());
   if (auto len = parser_->content_length(); len && *len > server_.limits().body_bytes_max) {
     return Reject(413, "the body is larger than " + std::to_string(server_.limits().body_bytes_max) +
@@ -163,7 +167,11 @@ void Session::OnHeader(beast::error_code ec) {
 }
 
 void Session::OnBody(beast::error_code ec) {
-  if (ec == beast::error::timeout) return Reject(408, "the body did not arrive in time");
+  // A timed-out stream is already closed (Beast closes it): there is no one left to answer.
+  if (ec == beast::error::timeout) {
+    server_.Rejected();
+    return Shut();
+  }
   if (ec == bhttp::error::body_limit) return Reject(413, "the body is too large");
   if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
       ec == bhttp::error::partial_message || ec == net::error::connection_reset ||

@@ -9,7 +9,7 @@
 //   a header larger than header_bytes_max       431, connection closed
 //   a body larger than body_bytes_max           413, connection closed (the body is not read)
 //   a header not complete in header_timeout_ms  connection closed
-//   a body not complete in body_timeout_ms      408, connection closed
+//   a body not complete in body_timeout_ms      connection closed
 //   more than connections_max connections       503 to the newcomer, closed
 // Shutdown stops accepting, closes idle connections, lets requests in progress finish (their
 // responses say Connection: close) and returns once all are done or the grace period is over.

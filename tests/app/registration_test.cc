@@ -724,7 +724,7 @@ TEST(Registration, TheLiveDecisionRowsEqualAReplayOfTheLedger) {
     EXPECT_EQ(*live, value) << key;  // both absent when the fold erased the row
     if (value) kinds.insert(key[0]);
   }
-  EXPECT_EQ(kinds, (std::set<char>{'b', 'c', 'd', 'p'})) << "bk/ cf/ dy/ pe/ and ph/ rows";
+  EXPECT_EQ(kinds, (std::set<char>{'b', 'c', 'd', 'o', 'p'})) << "bk/ cf/ dy/ ob/ pe/ and ph/ rows";
   auto checkpoint = ledger->GetState(projections::kCheckpointKey);
   ASSERT_TRUE(checkpoint.ok());
   ASSERT_TRUE(checkpoint->has_value());

@@ -192,6 +192,39 @@ class Stream {
     return out;
   }
 
+  // The outbox's reports on two waiting replies (sent, failed and retried, or failed for good),
+  // and WhatsApp's status of the one sent.
+  void ReplyOutcomes(int round) {
+    service_->Drain();
+    std::vector<std::pair<std::string, projections::OutboxRow>> waiting;
+    ASSERT_TRUE(ledger_
+                    .ScanState("ob/", "ob0",
+                               [&](std::string_view key, std::string_view value) {
+                                 projections::OutboxRow row;
+                                 EXPECT_TRUE(projections::Decode(value, &row).ok());
+                                 waiting.emplace_back(std::string(key.substr(3)), row);
+                                 return waiting.size() < 2;
+                               })
+                    .ok());
+    const domain::Instant at{StepAt(step_)};
+    for (std::size_t k = 0; k < waiting.size(); ++k) {
+      const auto& [id, row] = waiting[k];
+      app::ReplyOutcomeCommand c{at, id, row.attempts + 1, false, {}, {}, false, {}};
+      const int kind = (round + static_cast<int>(k)) % 3;
+      if (kind == 0) {
+        c.sent = true;
+        c.provider_message_id = "wamid.out." + std::to_string(step_) + "." + std::to_string(k);
+        Submit(c);
+        Submit(app::DeliveryStatusCommand{at, c.provider_message_id, "delivered", row.to, {}, {}});
+      } else {
+        c.error = "HTTP 500: (#2) Service temporarily unavailable";
+        c.final = kind == 2;
+        if (!c.final) c.retry_at = domain::Instant{at.micros_since_epoch + 60'000'000};
+        Submit(c);
+      }
+    }
+  }
+
   void OfficeStep(int round) {
     service_->Drain();  // the bookings listed below include every command before this step
     auto pick = [round](const std::vector<BookingRow>& v) -> const BookingRow* {
@@ -214,8 +247,11 @@ class Stream {
         break;
       }
       case 2:
+        Submit(app::ClockTickCommand{domain::Instant{StepAt(step_)}});
+        break;
       case 3:
         Submit(app::ClockTickCommand{domain::Instant{StepAt(step_)}});
+        ReplyOutcomes(round);
         break;
       case 5: {
         auto arrived = Bookings(ledger_, "arrived");

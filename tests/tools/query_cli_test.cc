@@ -609,7 +609,7 @@ TEST_F(QueryCli, ReplayOfAnIntactLedgerExits0) {
     EXPECT_EQ(po.at("digest").as_string().size(), 64u);
   }
   EXPECT_EQ(names, (std::set<std::string>{"ap", "bk", "bl", "cf", "checkpoint/decision_state", "dl",
-                                          "dy", "fl", "pe", "ph"}));
+                                          "dy", "fl", "ob", "pe", "ph", "pm"}));
   EXPECT_EQ(o["events_scanned"], o["head_seq"]);
 }
 
@@ -673,7 +673,7 @@ TEST_F(QueryCli, ReplayUntilSeqAndAsOfPrintTheDigestsOfThatPoint) {
     const std::string name(po.at("projection").as_string());
     const std::int64_t rows = po.at("rows").as_int64();
     if (name == "bk" || name == "pe" || name == "ph" || name == "cf" || name == "dy" ||
-        name == "dl" || name == "checkpoint/decision_state") {
+        name == "dl" || name == "ob" || name == "checkpoint/decision_state") {
       EXPECT_EQ(rows, 1) << name;
     } else {
       EXPECT_EQ(rows, 0) << name;

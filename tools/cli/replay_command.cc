@@ -20,7 +20,7 @@ constexpr char kReplayUsage[] =
     "Folds the whole log, from seq 1, into a scratch store with the same fold the\n"
     "service applies when it appends (docs/PROJECTIONS.md), and compares the result\n"
     "with the live state rows, projection by projection (ph pe dy bk cf ap dl bl fl\n"
-    "and the checkpoint). Prints the replay rate and, per projection, its rows, the\n"
+    "ob pm and the checkpoint). Prints the replay rate and, per projection, its rows, the\n"
     "SHA-256 digest of its rows and whether the two sides are identical.\n"
     "\n"
     "  --until-seq N   rebuild only events 1..N\n"
