@@ -24,6 +24,9 @@ std::string_view CommandTypeName(const Command& command) {
           return "office.application_progress";
         }
         if constexpr (std::is_same_v<T, DeliveryStatusCommand>) return "whatsapp.status";
+        if constexpr (std::is_same_v<T, BlacklistCommand>) return "audit.blacklist";
+        if constexpr (std::is_same_v<T, UnblacklistCommand>) return "audit.unblacklist";
+        if constexpr (std::is_same_v<T, ClearFlagCommand>) return "audit.clear_flag";
         if constexpr (std::is_same_v<T, ReplyOutcomeCommand>) {
           return c.sent ? "reply.sent" : "reply.failed";
         }
@@ -240,6 +243,60 @@ Result<Command> ParseReplyOutcome(bool sent, Reader& r, domain::Instant at) {
   return Finished(r, std::move(c));
 }
 
+ReviewContext ParseReviewContext(Reader& r, domain::Instant at) {
+  ReviewContext ctx{at, r.Str("auditor", 128), r.Str("request_id", kMessageIdBytesMax, false)};
+  if (ctx.auditor.empty()) r.Fail(FieldError("auditor", "must name the acting auditor"));
+  return ctx;
+}
+
+std::string ReviewPhone(Reader& r) {
+  const std::string written = r.Str("phone", 64);
+  if (written.empty()) return {};
+  auto phone = domain::NormalizePhone(written);
+  if (!phone.ok()) {
+    r.Fail(FieldError("phone", phone.status().message()));
+    return {};
+  }
+  return *phone;
+}
+
+std::string ReviewReason(Reader& r) {
+  std::string reason = r.Str("reason", kReviewReasonBytesMax);
+  if (reason.empty()) r.Fail(FieldError("reason", "must say why"));
+  return reason;
+}
+
+Result<Command> ParseReview(std::string_view type, Reader& r, domain::Instant at) {
+  if (type == "audit.blacklist") {
+    BlacklistCommand c{ParseReviewContext(r, at), {}, {}, {}};
+    c.phone = ReviewPhone(r);
+    c.reason = ReviewReason(r);
+    if (const json::value* ev = r.Take("evidence")) {
+      bool ok = ev->is_array() && ev->as_array().size() <= kEvidenceSeqsMax;
+      for (std::size_t i = 0; ok && i < ev->as_array().size(); ++i) {
+        const json::value& x = ev->as_array()[i];
+        ok = (x.is_uint64() && x.as_uint64() > 0) || (x.is_int64() && x.as_int64() > 0);
+        if (ok) c.evidence.push_back(x.to_number<std::uint64_t>());
+      }
+      if (!ok) {
+        r.Fail(FieldError("evidence", "expected an array of at most 1000 sequence numbers (>= 1)"));
+      }
+    }
+    return Finished(r, std::move(c));
+  }
+  if (type == "audit.unblacklist") {
+    UnblacklistCommand c{ParseReviewContext(r, at), {}, {}};
+    c.phone = ReviewPhone(r);
+    c.reason = ReviewReason(r);
+    return Finished(r, std::move(c));
+  }
+  ClearFlagCommand c{ParseReviewContext(r, at), {}, {}};
+  c.flag_id = r.Str("flag_id", 128);
+  if (c.flag_id.empty()) r.Fail(FieldError("flag_id", "must not be empty"));
+  c.reason = ReviewReason(r);
+  return Finished(r, std::move(c));
+}
+
 }  // namespace
 
 Result<Command> ParseCommand(std::string_view line) {
@@ -277,6 +334,9 @@ Result<Command> ParseCommand(std::string_view line) {
     return ParseCounter(type, r, at);
   }
   if (type == "whatsapp.status") return ParseDeliveryStatus(r, at);
+  if (type == "audit.blacklist" || type == "audit.unblacklist" || type == "audit.clear_flag") {
+    return ParseReview(type, r, at);
+  }
   if (type == "reply.sent" || type == "reply.failed") {
     return ParseReplyOutcome(type == "reply.sent", r, at);
   }

@@ -9,6 +9,7 @@
 #include "app/counter.h"
 #include "app/registration.h"
 #include "app/replies.h"
+#include "app/review.h"
 #include "common/status.h"
 
 namespace antrean::app {
@@ -31,9 +32,13 @@ inline constexpr std::uint32_t kReplyAttemptsMax = 100;
 //   whatsapp.status               DeliveryStatusCommand
 //   reply.sent                    ReplyOutcomeCommand (sent = true)
 //   reply.failed                  ReplyOutcomeCommand (sent = false)
+//   audit.blacklist               BlacklistCommand
+//   audit.unblacklist             UnblacklistCommand
+//   audit.clear_flag              ClearFlagCommand
 using Command = std::variant<InboundMessage, ArrivalCommand, IdentityCheckCommand, DocumentsCommand,
                              ClockTickCommand, ApplicationProgressCommand, DeliveryStatusCommand,
-                             ReplyOutcomeCommand>;
+                             ReplyOutcomeCommand, BlacklistCommand, UnblacklistCommand,
+                             ClearFlagCommand>;
 std::string_view CommandTypeName(const Command& command);
 
 // Parses one line. InvalidArgument names the field: `field "at": expected ...`.

@@ -191,6 +191,9 @@ class Service::Impl final : public projections::StateRows {
   void SubmitTick(const ClockTickCommand& tick, Done done);
   // Commands with no office rules to record: delivery statuses and outbox outcomes.
   template <class C, class DecideFn>
+  void SubmitReview(const C& command, std::string_view type, std::string_view subject,
+                    DecideFn decide, Done done);
+  template <class C, class DecideFn>
   void SubmitPlain(const C& command, std::string key, std::string actor, DecideFn decide,
                    Done done);
   template <class C, class DecideFn>
@@ -391,6 +394,22 @@ void Service::Impl::SubmitCounter(C c, const char* type, std::string_view subjec
          {c.ctx.at.micros_since_epoch, c.ctx.cause_id, c.ctx.officer, key}, std::move(done));
 }
 
+// Review commands: the request id (or else the command itself) is the cause, the auditor the actor.
+template <class C, class DecideFn>
+void Service::Impl::SubmitReview(const C& c, std::string_view type, std::string_view subject,
+                                 DecideFn decide, Done done) {
+  const std::string key = c.ctx.request_id.empty() ? "" : RequestIdempotencyKey(c.ctx.request_id);
+  if (!key.empty() && AnsweredAsDuplicate(key, done)) return;
+  const std::string cause =
+      c.ctx.request_id.empty()
+          ? std::string(type) + "@" + std::string(subject) + "@" + domain::FormatRfc3339(c.ctx.at, 0)
+          : c.ctx.request_id;
+  Result<Decision> decision = decide(c);
+  if (!decision.ok()) return Refuse(decision.status(), done);
+  Append(std::move(decision).value(), {c.ctx.at.micros_since_epoch, cause, c.ctx.auditor, key},
+         std::move(done));
+}
+
 template <class C, class DecideFn>
 void Service::Impl::SubmitPlain(const C& c, std::string key, std::string actor, DecideFn decide,
                                 Done done) {
@@ -480,6 +499,18 @@ void Service::Impl::Submit(const Command& command, Done done) {
                         return DecideDeliveryStatus(cc, *this);
                       },
                       std::move(done));
+        } else if constexpr (std::is_same_v<T, BlacklistCommand>) {
+          SubmitReview(c, "audit.blacklist", c.phone,
+                       [this](const BlacklistCommand& cc) { return DecideBlacklist(cc, *this); },
+                       std::move(done));
+        } else if constexpr (std::is_same_v<T, UnblacklistCommand>) {
+          SubmitReview(c, "audit.unblacklist", c.phone,
+                       [this](const UnblacklistCommand& cc) { return DecideUnblacklist(cc, *this); },
+                       std::move(done));
+        } else if constexpr (std::is_same_v<T, ClearFlagCommand>) {
+          SubmitReview(c, "audit.clear_flag", c.flag_id,
+                       [this](const ClearFlagCommand& cc) { return DecideClearFlag(cc, *this); },
+                       std::move(done));
         } else if constexpr (std::is_same_v<T, ReplyOutcomeCommand>) {
           SubmitPlain(c, OutcomeIdempotencyKey(c), "outbox",
                       [this](const ReplyOutcomeCommand& cc) {

@@ -86,7 +86,10 @@ const std::vector<Route>& NodeImpl::Routes() {
       {"GET", "/api/v1/phones/{phone}", kAuditor, &NodeImpl::GetPhone},
       {"GET", "/api/v1/identities", kAuditor, &NodeImpl::GetIdentity},
       {"GET", "/api/v1/blacklist", kAuditor, &NodeImpl::GetBlacklist},
+      {"POST", "/api/v1/blacklist", kAuditor, &NodeImpl::Blacklist},
+      {"POST", "/api/v1/blacklist/{phone}/lift", kAuditor, &NodeImpl::LiftBlacklist},
       {"GET", "/api/v1/flags", kAuditor, &NodeImpl::GetFlags},
+      {"POST", "/api/v1/flags/{flag_id}/clear", kAuditor, &NodeImpl::ClearFlag},
       {"GET", "/api/v1/ledger/head", kAuditor, &NodeImpl::GetHead},
       {"GET", "/api/v1/ledger/verify", kAuditor, &NodeImpl::GetVerify},
       {"POST", "/api/v1/ledger/verify", kAuditor, &NodeImpl::PostVerify},
@@ -165,21 +168,26 @@ void NodeImpl::Start() {
 
 void NodeImpl::Stop() {
   if (stopped_.exchange(true)) return;
-  ready_ = false;
+  ready_ = false;  // /readyz says so while draining
   spdlog::info("antrean serve: stopping: draining requests in progress");
-  if (server_) server_->Shutdown(std::chrono::milliseconds(opt_.limits.body_timeout_ms));
   {
     std::lock_guard lk(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
+  // The timer, the long polls and slow reads end first; their clients get their answers while
+  // the transport still runs.
   for (std::thread* t : {&ticker_, &waiter_thread_, &background_thread_}) {
     if (t->joinable()) t->join();
   }
+  {
+    std::lock_guard lk(mu_);
+    for (auto& w : waiters_) w.reply(JsonError(503, "the server is stopping"));
+    waiters_.clear();
+  }
+  if (server_) server_->Shutdown(std::chrono::milliseconds(opt_.limits.body_timeout_ms));
   if (outbox_) outbox_->Stop();
   if (service_) service_->Drain();
-  for (auto& w : waiters_) w.reply(JsonError(503, "the server is stopping"));
-  waiters_.clear();
   if (ledger_) ledger_->Close();
   spdlog::info("antrean serve: stopped; the ledger is closed");
 }

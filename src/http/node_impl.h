@@ -87,6 +87,9 @@ class NodeImpl final : public Node {
   void GetOffices(const Request&, const Params&, const app::ApiToken*, Reply);
   void WhoAmI(const Request&, const Params&, const app::ApiToken*, Reply);
   void ReloadConfig(const Request&, const Params&, const app::ApiToken*, Reply);
+  void Blacklist(const Request&, const Params&, const app::ApiToken*, Reply);
+  void LiftBlacklist(const Request&, const Params&, const app::ApiToken*, Reply);
+  void ClearFlag(const Request&, const Params&, const app::ApiToken*, Reply);
 
   static const std::vector<Route>& Routes();
 
@@ -97,9 +100,12 @@ class NodeImpl final : public Node {
   void WaitLoop();
   void BackgroundLoop();
   void NotifyAppended();
-  // The command a staff request asks for: its JSON body plus type, at and officer from the server.
+  // The command a staff request asks for: its JSON body plus type, at and the actor (`officer`
+  // or `auditor`: the token's name) from the server, and `path_field` from the route when given.
   Result<app::Command> StaffCommand(const Request& request, const app::ApiToken& token,
-                                    std::string_view type);
+                                    std::string_view type, std::string_view actor_field = "officer",
+                                    std::string_view path_field = {},
+                                    std::string_view path_value = {});
   void SubmitAndAnswer(const app::Command& command, Reply reply);
   // Replies with the events from `from` (at most `limit`), or registers a long poll.
   void AnswerEvents(std::uint64_t from, std::size_t limit, Reply reply);

@@ -139,7 +139,9 @@ void NodeImpl::MetricsText(const Request&, const Params&, const app::ApiToken*, 
 }
 
 Result<app::Command> NodeImpl::StaffCommand(const Request& req, const app::ApiToken& token,
-                                            std::string_view type) {
+                                            std::string_view type, std::string_view actor_field,
+                                            std::string_view path_field,
+                                            std::string_view path_value) {
   if (req.body.size() > kApiBodyBytesMax) {
     return Status::InvalidArgument("the body is larger than " + std::to_string(kApiBodyBytesMax) +
                                    " bytes");
@@ -151,9 +153,10 @@ Result<app::Command> NodeImpl::StaffCommand(const Request& req, const app::ApiTo
   if (ec) return Status::InvalidArgument("the body is not valid JSON: " + ec.message());
   if (!v.is_object()) return Status::InvalidArgument("the body must be a JSON object");
   json::object& o = v.as_object();
-  for (const char* server_field : {"type", "at", "officer"}) {
-    if (o.contains(server_field)) {
-      return Status::InvalidArgument(std::string("field \"") + server_field +
+  for (std::string_view server_field : {std::string_view("type"), std::string_view("at"), actor_field,
+                                        path_field}) {
+    if (!server_field.empty() && o.contains(server_field)) {
+      return Status::InvalidArgument("field \"" + std::string(server_field) +
                                      "\": set by the server (the route, its clock, the token)");
     }
   }
@@ -163,7 +166,8 @@ Result<app::Command> NodeImpl::StaffCommand(const Request& req, const app::ApiTo
   }
   o["type"] = type;
   o["at"] = domain::FormatRfc3339(domain::Instant{NowMicros()}, 0);
-  o["officer"] = token.name;
+  o[actor_field] = token.name;
+  if (!path_field.empty()) o[path_field] = path_value;
   return app::ParseCommand(json::serialize(o));
 }
 
@@ -214,6 +218,27 @@ void NodeImpl::ApplicationProgress(const Request& req, const Params&, const app:
   if (!command.ok() && command.status().IsConflict()) {
     return reply(JsonError(403, "token \"" + token->name + "\" may not act for this office", "office"));
   }
+  if (!command.ok()) return reply(StatusResponse(command.status()));
+  SubmitAndAnswer(*command, std::move(reply));
+}
+
+void NodeImpl::Blacklist(const Request& req, const Params&, const app::ApiToken* token,
+                         Reply reply) {
+  auto command = StaffCommand(req, *token, "audit.blacklist", "auditor");
+  if (!command.ok()) return reply(StatusResponse(command.status()));
+  SubmitAndAnswer(*command, std::move(reply));
+}
+
+void NodeImpl::LiftBlacklist(const Request& req, const Params& p, const app::ApiToken* token,
+                             Reply reply) {
+  auto command = StaffCommand(req, *token, "audit.unblacklist", "auditor", "phone", p[0]);
+  if (!command.ok()) return reply(StatusResponse(command.status()));
+  SubmitAndAnswer(*command, std::move(reply));
+}
+
+void NodeImpl::ClearFlag(const Request& req, const Params& p, const app::ApiToken* token,
+                         Reply reply) {
+  auto command = StaffCommand(req, *token, "audit.clear_flag", "auditor", "flag_id", p[0]);
   if (!command.ok()) return reply(StatusResponse(command.status()));
   SubmitAndAnswer(*command, std::move(reply));
 }
@@ -329,6 +354,7 @@ void NodeImpl::GetEvents(const Request& req, const Params&, const app::ApiToken*
   if (!wait.ok()) return reply(StatusResponse(wait.status()));
   if (ledger_->GetHead().seq >= *from || *wait == 0) return AnswerEvents(*from, *limit, reply);
   std::lock_guard lk(mu_);
+  if (stopping_) return reply(JsonError(503, "the server is stopping"));
   if (waiters_.size() >= kEventWaitersMax) {
     return reply(JsonError(503, "too many clients are waiting for events; try again"));
   }

@@ -178,5 +178,50 @@ TEST(Command, OverLongMessageIdNamesMessageId) {
   EXPECT_TRUE(Names(e, "message_id")) << e;
 }
 
+TEST(Command, ReviewCommandsNameTheAuditorAndNormaliseThePhone) {
+  auto b = ParseCommand(
+      R"({"type":"audit.blacklist","at":"2017-08-01T08:00:00+07:00","auditor":"aud-1",)"
+      R"("phone":"0812-3456-7890","reason":"broker","evidence":[3,5]})");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  const auto& c = std::get<BlacklistCommand>(*b);
+  EXPECT_EQ(c.phone, "6281234567890");
+  EXPECT_EQ(c.ctx.auditor, "aud-1");
+  EXPECT_EQ(c.evidence, (std::vector<std::uint64_t>{3, 5}));
+  auto u = ParseCommand(
+      R"({"type":"audit.unblacklist","at":"2017-08-01T08:00:00+07:00","auditor":"a","phone":"6281234567890","reason":"appeal"})");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(CommandTypeName(*u), "audit.unblacklist");
+  auto f = ParseCommand(
+      R"({"type":"audit.clear_flag","at":"2017-08-01T08:00:00+07:00","auditor":"a","flag_id":"f1","reason":"family"})");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(std::get<ClearFlagCommand>(*f).flag_id, "f1");
+}
+
+TEST(Command, ReviewCommandsRefuseMissingAuditorReasonAndBadEvidence) {
+  EXPECT_TRUE(Names(ErrorOf(R"({"type":"audit.blacklist","at":"2017-08-01T08:00:00+07:00","phone":"6281234567890","reason":"x"})"),
+                    "auditor"));
+  EXPECT_TRUE(Names(ErrorOf(R"({"type":"audit.blacklist","at":"2017-08-01T08:00:00+07:00","auditor":"a","phone":"6281234567890"})"),
+                    "reason"));
+  EXPECT_TRUE(Names(ErrorOf(R"({"type":"audit.blacklist","at":"2017-08-01T08:00:00+07:00","auditor":"a","phone":"6281234567890","reason":"x","evidence":[0]})"),
+                    "evidence"));
+  EXPECT_TRUE(Names(ErrorOf(R"({"type":"audit.unblacklist","at":"2017-08-01T08:00:00+07:00","auditor":"a","phone":"12","reason":"x"})"),
+                    "phone"));
+}
+
+TEST(Command, ReplyOutcomesNeedTheirAttemptAndARetryTimeUnlessFinal) {
+  auto sent = ParseCommand(
+      R"({"type":"reply.sent","at":"2017-08-01T08:00:00+07:00","reply_id":"m/reply","attempt":1,"provider_message_id":"wamid.X"})");
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_TRUE(std::get<ReplyOutcomeCommand>(*sent).sent);
+  EXPECT_TRUE(Names(ErrorOf(R"({"type":"reply.failed","at":"2017-08-01T08:00:00+07:00","reply_id":"m/reply","attempt":1,"error":"HTTP 500","final":false})"),
+                    "retry_at"));
+  EXPECT_TRUE(Names(ErrorOf(R"({"type":"reply.sent","at":"2017-08-01T08:00:00+07:00","reply_id":"m/reply","attempt":0,"provider_message_id":"w"})"),
+                    "attempt"));
+  auto status = ParseCommand(
+      R"({"type":"whatsapp.status","at":"2017-08-01T08:00:00+07:00","provider_message_id":"wamid.X","status":"read","recipient":"6281234567890"})");
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  EXPECT_EQ(CommandTypeName(*status), "whatsapp.status");
+}
+
 }  // namespace
 }  // namespace antrean::app

@@ -202,6 +202,52 @@ TEST_F(StaffApiTest, ReloadingABadOfficeFileKeepsTheRulesInForce) {
   EXPECT_NE(offices.body.find("\"bogor\""), std::string::npos) << offices.body;
 }
 
+TEST_F(StaffApiTest, AnAuditorBlacklistsAndLiftsAPhoneAndIsRecordedAsTheActor) {
+  auto listed = client_.Post("/api/v1/blacklist",
+                             R"({"phone":"0812-3456-7006","reason":"sells queue places","evidence":[1]})",
+                             support::kAuditorToken);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(client_.Post("/api/v1/blacklist", R"({"phone":"081234567006","reason":"again"})",
+                         support::kAuditorToken)
+                .status,
+            409);
+  EXPECT_EQ(client_.Post("/api/v1/blacklist", R"({"phone":"081234567006","reason":"x"})",
+                         support::kOfficerToken)
+                .status,
+            403);
+  // The blacklisted phone can no longer register.
+  auto r = client_.Webhook(support::TextWebhook(
+      "wamid.bl1", "6281234567006", "#JOKI#25011987#" + support::Ddmmyyyy(support::NextServiceDay())));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Json(r).at("results").as_array()[0].at("reason"), "phone_blacklisted") << r.body;
+  auto blacklist = client_.Get("/api/v1/blacklist", support::kAuditorToken);
+  EXPECT_NE(blacklist.body.find("sells queue places"), std::string::npos) << blacklist.body;
+
+  auto lifted = client_.Post("/api/v1/blacklist/081234567006/lift", R"({"reason":"appeal granted"})",
+                             support::kAuditorToken);
+  EXPECT_EQ(lifted.status, 200) << lifted.body;
+  EXPECT_EQ(client_.Post("/api/v1/blacklist/081234567006/lift", R"({"reason":"twice"})",
+                         support::kAuditorToken)
+                .status,
+            409);
+  const auto events = client_.Events();
+  const auto added = support::OfType(events, "phone_blacklisted.v1");
+  ASSERT_EQ(added.size(), 1u);
+  EXPECT_EQ(added[0].at("cause").at("actor"), "auditor-1");
+  EXPECT_EQ(added[0].at("payload").at("phone"), "6281234567006");
+  EXPECT_EQ(support::OfType(events, "phone_unblacklisted.v1").size(), 1u);
+  auto missing_reason =
+      client_.Post("/api/v1/blacklist", R"({"phone":"081234567007"})", support::kAuditorToken);
+  EXPECT_EQ(missing_reason.status, 400);
+  EXPECT_EQ(Json(missing_reason).at("field"), "reason");
+}
+
+TEST_F(StaffApiTest, ClearingAFlagNeverRaisedIs404) {
+  auto r = client_.Post("/api/v1/flags/flag-404/clear", R"({"reason":"family"})", support::kAuditorToken);
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(client_.Head(), 0u);
+}
+
 TEST_F(StaffApiTest, HealthAndReadiness) {
   EXPECT_EQ(client_.Get("/healthz").status, 200);
   EXPECT_EQ(client_.Get("/readyz").status, 200);
