@@ -2,6 +2,7 @@
 // around it (docs/API.md, docs/SECRETS.md).
 #include <boost/json.hpp>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -112,7 +113,9 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
+// The log goes to standard error; standard output carries only the "listening on" line.
 void ConfigureLog(bool as_json) {
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("antrean"));
   if (!as_json) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
     return;
