@@ -19,12 +19,14 @@ PACKAGES=(
   libspdlog-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# Only for `bench`: http_bench's baseline (nginx answering a fixed 200 beside our server).
+BENCH_PACKAGES=(nginx-light)
 
 JOBS=${JOBS:-$(nproc)}
 
-setup() {
+setup() {  # setup [extra packages...]
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "${PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -80,9 +82,10 @@ case "$cmd" in
       run_tests build-sanitize
     ;;
   bench)
-    setup; build
+    setup "${BENCH_PACKAGES[@]}"; build
     mkdir -p var
     build/benchmarks/ledger_bench --dir var/bench
+    build/benchmarks/http_bench --dir var/bench
     ;;
   *)
     sed -n '2,10p' "$0"
