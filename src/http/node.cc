@@ -175,6 +175,7 @@ void NodeImpl::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  waiters_cv_.notify_all();
   // The timer, the long polls and slow reads end first; their clients get their answers while
   // the transport still runs.
   for (std::thread* t : {&ticker_, &waiter_thread_, &background_thread_}) {
@@ -184,6 +185,7 @@ void NodeImpl::Stop() {
     std::lock_guard lk(mu_);
     for (auto& w : waiters_) w.reply(JsonError(503, "the server is stopping"));
     waiters_.clear();
+    waiting_ = 0;
   }
   if (server_) server_->Shutdown(std::chrono::milliseconds(opt_.limits.body_timeout_ms));
   if (outbox_) outbox_->Stop();
@@ -243,9 +245,10 @@ void NodeImpl::Submit(const app::Command& command, app::Service::Done done) {
   service_->Submit(command, std::move(finished));
 }
 
+// Called for every append: wakes only who waits for events (most of the time, nobody).
 void NodeImpl::NotifyAppended() {
   if (outbox_) outbox_->Wake();
-  cv_.notify_all();
+  if (waiting_.load(std::memory_order_relaxed) > 0) waiters_cv_.notify_all();
 }
 
 void NodeImpl::Background(std::function<void()> work) {

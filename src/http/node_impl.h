@@ -126,7 +126,9 @@ class NodeImpl final : public Node {
   std::atomic<bool> stopped_{false};
 
   std::mutex mu_;  // the fields below
-  std::condition_variable cv_;
+  std::condition_variable cv_;          // stop, background work
+  std::condition_variable waiters_cv_;  // new events for the long polls
+  std::atomic<std::size_t> waiting_{0};  // waiters_.size(), read without the lock per append
   bool stopping_ = false;
   struct Waiter {
     std::uint64_t from = 0;

@@ -360,6 +360,7 @@ void NodeImpl::GetEvents(const Request& req, const Params&, const app::ApiToken*
   }
   waiters_.push_back(
       {*from, *limit, std::chrono::steady_clock::now() + std::chrono::seconds(*wait), reply});
+  waiting_ = waiters_.size();
 }
 
 void NodeImpl::AnswerEvents(std::uint64_t from, std::size_t limit, Reply reply) {
@@ -387,7 +388,7 @@ void NodeImpl::AnswerEvents(std::uint64_t from, std::size_t limit, Reply reply) 
 void NodeImpl::WaitLoop() {
   std::unique_lock lk(mu_);
   while (!stopping_) {
-    cv_.wait_for(lk, std::chrono::milliseconds(100));
+    waiters_cv_.wait_for(lk, std::chrono::milliseconds(100));
     if (waiters_.empty()) continue;
     const std::uint64_t head = ledger_->GetHead().seq;
     const auto now = std::chrono::steady_clock::now();
@@ -396,6 +397,7 @@ void NodeImpl::WaitLoop() {
       if (it->from <= head || it->deadline <= now) {
         due.push_back(std::move(*it));
         it = waiters_.erase(it);
+        waiting_ = waiters_.size();
       } else {
         ++it;
       }

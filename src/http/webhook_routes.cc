@@ -148,7 +148,8 @@ void NodeImpl::WebhookPost(const Request& req, const Params&, const app::ApiToke
                                ? std::get<app::InboundMessage>(c).from
                                : std::string();
     Submit(c, [this, d, type, to](app::CommandResult r) {
-      if (!r.outcome.reply.empty() && outbox_ == nullptr) {
+      if (!r.outcome.reply.empty() && outbox_ == nullptr &&
+          spdlog::should_log(spdlog::level::info)) {
         spdlog::info("reply to {} (queued; no --graph-url, so not sent): {}", to,
                      json::serialize(json::value(r.outcome.reply)));
       }
