@@ -20,8 +20,8 @@
 
 namespace antrean::http {
 
-// Webhook deliveries waiting for their events to be durable, beyond which new ones get 503 (Meta
-// retries); also bounds the long polls of the events feed.
+// Long polls of the events feed waiting at once; beyond it a new one gets 503. (Webhook deliveries
+// waiting for their appends are bounded by the connection limit: one request per connection.)
 inline constexpr std::size_t kEventWaitersMax = 256;
 inline constexpr std::size_t kApiBodyBytesMax = 64 * 1024;  // staff API request bodies
 inline constexpr std::size_t kEventsPageMax = 10'000;
