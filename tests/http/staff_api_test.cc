@@ -248,6 +248,21 @@ TEST_F(StaffApiTest, ClearingAFlagNeverRaisedIs404) {
   EXPECT_EQ(client_.Head(), 0u);
 }
 
+TEST(ServeTimer, TheExpirySweepRunsOnItsTimer) {
+  support::TempDir dir;
+  TestNode node(dir.path() + "/ledger",
+                [](http::NodeOptions& o) { o.tick_interval = std::chrono::seconds(1); });
+  TestClient client(node.url());
+  EXPECT_TRUE(support::Eventually(
+      [&] {
+        auto m = client.Get("/metrics");
+        return m.body.find("antrean_clock_ticks_total 0") == std::string::npos &&
+               m.body.find("antrean_commands_total{type=\"clock.tick\",ok=\"true\"}") !=
+                   std::string::npos;
+      },
+      std::chrono::seconds(5)));
+}
+
 TEST_F(StaffApiTest, HealthAndReadiness) {
   EXPECT_EQ(client_.Get("/healthz").status, 200);
   EXPECT_EQ(client_.Get("/readyz").status, 200);
