@@ -181,6 +181,38 @@ TEST_F(WebhookTest, EveryFixturePayloadIsAcceptedAndEachMessageAndStatusRecorded
   EXPECT_GE(seen_statuses.size(), 8u);
 }
 
+// Batam takes registrations only as an e-KTP photo with the registration as its caption, 07:30 to
+// 10:00 WIB (DOMAIN.md); the decision clock is the message's own timestamp.
+TEST_F(WebhookTest, BatamRegistrationsComeAsAPhotoWithACaption) {
+  const domain::Date day = support::NextServiceDay();
+  auto at = domain::ToInstant(day, *domain::MakeTimeOfDay(8, 0), domain::TimeZone::kWIB);
+  ASSERT_TRUE(at.ok());
+  const std::int64_t ts = at->micros_since_epoch / 1'000'000;
+  whatsapp::ImageWebhookSpec photo;
+  photo.phone_number_id = "100000000000003";
+  photo.display_phone_number = "6282288862017";
+  photo.from = "6281234567890";
+  photo.profile_name = "Budi";
+  photo.message_id = "wamid.batam1";
+  photo.caption = "BUDI#25011987#JL. ENGKU PUTRI NO. 1, BATAM CENTRE";
+  photo.media_id = "1234567890";
+  photo.timestamp_s = ts;
+  auto r = client_.Webhook(whatsapp::BuildImageWebhook(photo));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r).at("results").as_array()[0].at("outcome"), "issued") << r.body;
+
+  // The same text without the photo is refused, and the attempt kept.
+  auto text = client_.Webhook(whatsapp::BuildTextWebhook(
+      {"100000000000003", "6282288862017", "6281234567891", "Siti", "wamid.batam2",
+       "SITI#25011987#JL. ENGKU PUTRI NO. 2, BATAM CENTRE", ts}));
+  ASSERT_EQ(text.status, 200) << text.body;
+  EXPECT_EQ(Body(text).at("results").as_array()[0].at("reason"), "missing_ektp_photo") << text.body;
+  const auto received = support::OfType(client_.Events(), "message_received.v1");
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0].at("payload").at("office"), "batam");
+  EXPECT_EQ(received[0].at("payload").at("media").at("id"), "1234567890");
+}
+
 TEST_F(WebhookTest, ADeliveryStatusIsRecordedOncePerMessageAndStatus) {
   const std::string body = whatsapp::BuildStatusWebhook(
       {support::kBogorPhoneNumberId, support::kBogorDisplay, "wamid.out1", "delivered",
