@@ -103,6 +103,25 @@ Status ParseWhatsApp(const std::string& path, const json::value& v, Secrets* s) 
   return Status::Ok();
 }
 
+Status ParseTokens(const std::string& path, const json::value& v, Secrets* s) {
+  if (!v.is_array()) return FieldError(path, "api_tokens", "expected an array");
+  const auto& a = v.as_array();
+  if (a.size() > kApiTokensMax) return FieldError(path, "api_tokens", "more than 1000 tokens");
+  s->api_tokens.clear();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto t = ParseToken(path, "api_tokens[" + std::to_string(i) + "]", a[i]);
+    if (!t.ok()) return t.status();
+    for (const auto& other : s->api_tokens) {
+      if (other.name == t->name) {
+        return FieldError(path, "api_tokens[" + std::to_string(i) + "].name",
+                          "\"" + t->name + "\" is used twice");
+      }
+    }
+    s->api_tokens.push_back(std::move(t).value());
+  }
+  return Status::Ok();
+}
+
 Status ParseFile(const std::string& path, const json::object& o, Secrets* s) {
   for (const auto& kv : o) {
     const std::string key(kv.key());
@@ -113,20 +132,7 @@ Status ParseFile(const std::string& path, const json::object& o, Secrets* s) {
     } else if (key == "whatsapp") {
       if (Status st = ParseWhatsApp(path, kv.value(), s); !st.ok()) return st;
     } else if (key == "api_tokens") {
-      if (!kv.value().is_array()) return FieldError(path, key, "expected an array");
-      const auto& a = kv.value().as_array();
-      if (a.size() > kApiTokensMax) return FieldError(path, key, "more than 1000 tokens");
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        auto t = ParseToken(path, "api_tokens[" + std::to_string(i) + "]", a[i]);
-        if (!t.ok()) return t.status();
-        for (const auto& other : s->api_tokens) {
-          if (other.name == t->name) {
-            return FieldError(path, "api_tokens[" + std::to_string(i) + "].name",
-                              "\"" + t->name + "\" is used twice");
-          }
-        }
-        s->api_tokens.push_back(std::move(t).value());
-      }
+      if (Status st = ParseTokens(path, kv.value(), s); !st.ok()) return st;
     } else {
       return Status::InvalidArgument(path + ": unknown field \"" + key + "\"");
     }
@@ -209,6 +215,12 @@ Result<Secrets> LoadSecrets(const std::string& path) {
   FromEnvironment("ANTREAN_WHATSAPP_APP_SECRET", &secrets.whatsapp_app_secret);
   FromEnvironment("ANTREAN_WHATSAPP_VERIFY_TOKEN", &secrets.whatsapp_verify_token);
   FromEnvironment("ANTREAN_WHATSAPP_ACCESS_TOKEN", &secrets.whatsapp_access_token);
+  if (const char* env = std::getenv("ANTREAN_API_TOKENS"); env != nullptr && *env != 0) {
+    boost::system::error_code ec;
+    auto v = json::parse(env, ec);
+    if (ec) return Status::InvalidArgument("ANTREAN_API_TOKENS: not valid JSON");
+    if (Status s = ParseTokens("ANTREAN_API_TOKENS", v, &secrets); !s.ok()) return s;
+  }
   if (secrets.booking_code_key.size() < kCodeKeyBytesMin) {
     return Status::InvalidArgument(
         "no booking-code key of at least " + std::to_string(kCodeKeyBytesMin) +

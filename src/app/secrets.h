@@ -11,6 +11,7 @@
 //   ANTREAN_WHATSAPP_APP_SECRET      overrides whatsapp.app_secret
 //   ANTREAN_WHATSAPP_VERIFY_TOKEN    overrides whatsapp.verify_token
 //   ANTREAN_WHATSAPP_ACCESS_TOKEN    overrides whatsapp.access_token
+//   ANTREAN_API_TOKENS               replaces api_tokens (the same JSON array)
 //
 // API tokens are stored only as their SHA-256: the file never holds a token that works. Fields
 // this version does not know are refused, so that a misspelt key is not silently ignored.
