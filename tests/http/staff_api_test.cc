@@ -123,6 +123,22 @@ TEST_F(StaffApiTest, ReadsAnswerWhatTheCliAnswers) {
   EXPECT_EQ(client_.Get("/api/v1/offices/jakarta-pusat/board?date=" + date, support::kOfficerToken)
                 .status,
             403);
+  // As it stood before the booking (rebuilt from the events), and as it stands now.
+  auto before = client_.Get("/api/v1/offices/bogor/board?date=" + date +
+                                "&as_of=2000-01-01T00:00:00%2B07:00",
+                            support::kAuditorToken);
+  EXPECT_EQ(before.status, 404) << before.body;  // no configuration recorded by then
+  auto now = client_.Get("/api/v1/offices/bogor/board?date=" + date + "&as_of=" +
+                             domain::FormatRfc3339(domain::Instant{support::NowSeconds() * 1'000'000 +
+                                                                   1'000'000},
+                                                   0),
+                         support::kAuditorToken);
+  ASSERT_EQ(now.status, 200) << now.body;
+  EXPECT_EQ(Json(now).at("sessions"), Json(board).at("sessions"));
+  EXPECT_EQ(client_.Get("/api/v1/offices/bogor/board?date=" + date + "&as_of=yesterday",
+                        support::kAuditorToken)
+                .status,
+            400);
   EXPECT_EQ(client_.Get("/api/v1/bookings/NOSUCHCODE", support::kAuditorToken).status, 404);
   auto bad_phone = client_.Get("/api/v1/phones/abc", support::kAuditorToken);
   EXPECT_EQ(bad_phone.status, 400) << bad_phone.body;
