@@ -32,6 +32,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void ReadHeader();
   void OnHeader(beast::error_code ec);
+  void ReadBody();
   void OnBody(beast::error_code ec);
   void Dispatch();
   void Write(Response r);
@@ -160,6 +161,21 @@ void Session::OnHeader(beast::error_code ec) {
                            " bytes");
   }
   stream_.expires_after(std::chrono::milliseconds(server_.limits().body_timeout_ms));
+  // A client that asks first (curl does for bodies over 1 KiB) is told to go on, rather than
+  // left to wait its own timeout before sending the body.
+  if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue") && !parser_->is_done()) {
+    auto go_on = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    bhttp::async_write(stream_, *go_on,
+                       [self = shared_from_this(), go_on](beast::error_code e, std::size_t) {
+                         if (e) return self->Shut();
+                         self->ReadBody();
+                       });
+    return;
+  }
+  ReadBody();
+}
+
+void Session::ReadBody() {
   bhttp::async_read(stream_, buffer_, *parser_,
                     [self = shared_from_this()](beast::error_code e, std::size_t) {
                       self->OnBody(e);

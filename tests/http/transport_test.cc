@@ -128,6 +128,20 @@ TEST_F(TransportTest, ConnectionsOverTheLimitGet503) {
   EXPECT_NE(metrics.body.find("antrean_http_connections_refused_total 1"), std::string::npos);
 }
 
+TEST_F(TransportTest, AClientThatExpects100ContinueIsToldToGoOn) {
+  const std::string body = support::TextWebhook("wamid.c1", "6281234567890", "#syarat");
+  Raw raw(node_.url());
+  raw.Send("POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\nX-Hub-Signature-256: " +
+           whatsapp::SignatureHeader(body, support::kAppSecret) + "\r\nConnection: close\r\n\r\n");
+  const std::string go_on = raw.ReadUntilClosed(std::chrono::milliseconds(100));
+  EXPECT_EQ(go_on.rfind("HTTP/1.1 100 Continue", 0), 0u) << go_on;
+  raw.Send(body);
+  const std::string answer = raw.ReadUntilClosed();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_EQ(client_.Head(), 4u);
+}
+
 TEST_F(TransportTest, AMalformedRequestLineIs400) {
   Raw raw(node_.url());
   raw.Send("THIS IS NOT HTTP\r\n\r\n");
