@@ -90,10 +90,6 @@ bool IsInstant(std::string_view s) {
   return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && IsTimeAt(zone, 1);
 }
 
-// E.164 without the "+": 7 to 15 digits, the first (the country code's) not 0.
-bool IsPhone(std::string_view s) {
-  return s.size() >= 7 && s.size() <= 15 && AllDigits(s) && s[0] != '0';
-}
 
 bool IsApplicationNumber(std::string_view s) { return s.size() == 16 && AllDigits(s); }
 
@@ -108,11 +104,6 @@ bool IsNonEmpty(std::string_view s) { return !s.empty(); }
 bool IsPersonRef(std::string_view s) {
   const std::size_t bar = s.rfind('|');
   return bar != std::string_view::npos && bar > 0 && IsDate(s.substr(bar + 1));
-}
-
-template <const auto& kList>
-bool InList(std::string_view s) {
-  return std::any_of(kList.begin(), kList.end(), [s](const ReasonCode& r) { return r.code == s; });
 }
 
 // What a field's value must be, beyond its JSON kind.
@@ -735,6 +726,10 @@ Result<Event> DecodeCurrent(std::string_view type, std::string_view payload_json
 }
 
 }  // namespace
+
+bool IsPhone(std::string_view s) {
+  return s.size() >= 7 && s.size() <= 15 && AllDigits(s) && s[0] != '0';
+}
 
 std::string CanonicalConfig(const json::object& config) {
   return json::serialize(CanonicalObject(config));

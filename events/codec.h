@@ -43,6 +43,11 @@ store::NewEvent ToNewEvent(const Event& event);
 // gives. Decisions call it before appending, so that nothing undecodable reaches the ledger.
 Status Validate(const Event& event);
 
+// A phone in the events' form (event_types.h, "Value conventions"): E.164 without the "+", 7 to
+// 15 digits, the first (the country code's) not 0. For callers that must check a value from
+// outside (a WhatsApp wa_id) before an event carries it.
+bool IsPhone(std::string_view s);
+
 // The canonical bytes of an office configuration: members sorted by key (bytewise) at every depth,
 // serialized by Boost.JSON without whitespace. Payloads store the configuration in this form.
 std::string CanonicalConfig(const boost::json::object& config);

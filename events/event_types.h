@@ -13,6 +13,7 @@
 // The acting officer or auditor is not a payload field: it is the envelope's store::Cause::actor.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <boost/json/object.hpp>
 #include <cstdint>
@@ -28,6 +29,13 @@ struct ReasonCode {
   std::string_view code;
   std::string_view meaning;
 };
+
+// True if `code` is one of `kList`'s codes: InList<kDeliveryStatuses>("read").
+template <const auto& kList>
+bool InList(std::string_view code) {
+  return std::any_of(kList.begin(), kList.end(),
+                     [code](const ReasonCode& r) { return r.code == code; });
+}
 
 // Why a registration message got no booking code (registration_rejected.v2 "reason").
 inline constexpr std::array<ReasonCode, 15> kRegistrationRejectionReasons{{

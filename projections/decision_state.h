@@ -49,6 +49,16 @@ struct SessionCounts {
   std::uint32_t completed = 0;
   std::uint32_t returned = 0;
   bool operator==(const SessionCounts&) const = default;
+  // Totals over sessions or days.
+  SessionCounts& operator+=(const SessionCounts& o) {
+    issued += o.issued;
+    arrived += o.arrived;
+    forfeited += o.forfeited;
+    expired += o.expired;
+    completed += o.completed;
+    returned += o.returned;
+    return *this;
+  }
 };
 
 // One office's day: the queue board.

@@ -94,6 +94,17 @@ class Reader {
     }
     return static_cast<std::uint32_t>(n);
   }
+  // A required phone in any written form, normalised (domain::NormalizePhone).
+  std::string Phone(std::string_view name) {
+    const std::string written = Str(name, domain::kPhoneInputBytesMax);
+    if (written.empty()) return {};
+    auto phone = domain::NormalizePhone(written);
+    if (!phone.ok()) {
+      Fail(FieldError(name, phone.status().message()));
+      return {};
+    }
+    return *phone;
+  }
   Status Finish() {
     for (const auto& kv : o_) {
       bool known = false;
@@ -115,12 +126,7 @@ Result<InboundMessage> ParseWhatsAppMessage(Reader& r, domain::Instant at) {
   m.office = r.Str("office", 64);
   m.message_id = r.Str("message_id", kMessageIdBytesMax);
   if (m.message_id.empty()) r.Fail(FieldError("message_id", "must not be empty"));
-  const std::string from = r.Str("from", 64);
-  if (!from.empty()) {
-    auto phone = domain::NormalizePhone(from);
-    if (phone.ok()) m.from = *phone;
-    else r.Fail(FieldError("from", phone.status().message()));
-  }
+  m.from = r.Phone("from");
   if (auto p = r.Str("profile_name", kProfileNameBytesMax, false); !p.empty()) m.profile_name = p;
   if (auto t = r.Str("to", 64, false); !t.empty()) m.to = t;
   if (auto k = r.Str("kind", 32, false); !k.empty()) m.kind = k;
@@ -208,12 +214,7 @@ Result<Command> ParseDeliveryStatus(Reader& r, domain::Instant at) {
   c.provider_message_id = r.Str("provider_message_id", kMessageIdBytesMax);
   if (c.provider_message_id.empty()) r.Fail(FieldError("provider_message_id", "must not be empty"));
   c.status = r.Str("status", 32);
-  const std::string recipient = r.Str("recipient", 64);
-  if (!recipient.empty()) {
-    auto phone = domain::NormalizePhone(recipient);
-    if (phone.ok()) c.recipient = *phone;
-    else r.Fail(FieldError("recipient", phone.status().message()));
-  }
+  c.recipient = r.Phone("recipient");
   c.error_code = OptionalStr(r, "error_code", 32);
   c.error_title = OptionalStr(r, "error_title", 512);
   return Finished(r, std::move(c));
@@ -249,17 +250,6 @@ ReviewContext ParseReviewContext(Reader& r, domain::Instant at) {
   return ctx;
 }
 
-std::string ReviewPhone(Reader& r) {
-  const std::string written = r.Str("phone", 64);
-  if (written.empty()) return {};
-  auto phone = domain::NormalizePhone(written);
-  if (!phone.ok()) {
-    r.Fail(FieldError("phone", phone.status().message()));
-    return {};
-  }
-  return *phone;
-}
-
 std::string ReviewReason(Reader& r) {
   std::string reason = r.Str("reason", kReviewReasonBytesMax);
   if (reason.empty()) r.Fail(FieldError("reason", "must say why"));
@@ -269,7 +259,7 @@ std::string ReviewReason(Reader& r) {
 Result<Command> ParseReview(std::string_view type, Reader& r, domain::Instant at) {
   if (type == "audit.blacklist") {
     BlacklistCommand c{ParseReviewContext(r, at), {}, {}, {}};
-    c.phone = ReviewPhone(r);
+    c.phone = r.Phone("phone");
     c.reason = ReviewReason(r);
     if (const json::value* ev = r.Take("evidence")) {
       bool ok = ev->is_array() && ev->as_array().size() <= kEvidenceSeqsMax;
@@ -286,7 +276,7 @@ Result<Command> ParseReview(std::string_view type, Reader& r, domain::Instant at
   }
   if (type == "audit.unblacklist") {
     UnblacklistCommand c{ParseReviewContext(r, at), {}, {}};
-    c.phone = ReviewPhone(r);
+    c.phone = r.Phone("phone");
     c.reason = ReviewReason(r);
     return Finished(r, std::move(c));
   }

@@ -64,21 +64,13 @@ class Outbox::Impl {
   }
 
  private:
-  struct Item {
-    pj::OutboxRow row;
-    bool busy = false;  // a sender is attempting it
-  };
-  struct Attempted {
-    ReplyOutcomeCommand command;
-  };
-
   bool Full() const { return items_.size() >= kOutboxPendingMax; }
 
   // Caller holds mu_.
   void AddLocked(const std::string& id, pj::OutboxRow row) {
     if (items_.count(id) != 0) return;
     due_.emplace(row.due_us, id);
-    items_.emplace(id, Item{std::move(row), false});
+    items_.emplace(id, std::move(row));
   }
 
   // Loads waiting replies: first the rows that waited when the outbox started (paged by key), then
@@ -241,9 +233,7 @@ class Outbox::Impl {
       }
       const std::string id = due_.begin()->second;
       due_.erase(due_.begin());
-      Item& item = items_.at(id);
-      item.busy = true;
-      const pj::OutboxRow row = item.row;
+      const pj::OutboxRow row = items_.at(id);  // out of due_: no other sender takes it
       lk.unlock();
       const ReplyOutcomeCommand c = Attempt(client, id, row);
       const bool recorded = Record(c);
@@ -258,10 +248,9 @@ class Outbox::Impl {
         cv_.notify_all();
         continue;
       }
-      it->second.busy = false;
-      it->second.row.attempts = c.attempt;
-      it->second.row.due_us = c.retry_at->micros_since_epoch;
-      due_.emplace(it->second.row.due_us, id);
+      it->second.attempts = c.attempt;
+      it->second.due_us = c.retry_at->micros_since_epoch;
+      due_.emplace(it->second.due_us, id);
     }
   }
 
@@ -283,8 +272,9 @@ class Outbox::Impl {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, Item> items_;            // mu_
-  std::multimap<std::int64_t, std::string> due_;  // mu_: not busy items by due time
+  // The replies held in memory; those not being attempted right now are also in due_.
+  std::map<std::string, pj::OutboxRow> items_;    // mu_
+  std::multimap<std::int64_t, std::string> due_;  // mu_: by due time
   std::uint64_t cursor_ = 0;                      // mu_: the last seq looked at
   std::string backlog_from_;                      // mu_: next ob/ key to load; empty: done
   bool stop_ = false;                             // mu_

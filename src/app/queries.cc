@@ -2,6 +2,8 @@
 #include "app/queries.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <boost/json.hpp>
 #include <functional>
 #include <map>
@@ -154,6 +156,18 @@ std::string Summary(const events::Event& event) {
       event);
 }
 
+// The payload as JSON if it parses, else as the string `payload_raw`, so that a damaged payload is
+// still shown.
+void AddPayload(json::object& o, std::string_view payload) {
+  boost::system::error_code ec;
+  json::value v = json::parse(payload, ec);
+  if (ec) {
+    o["payload_raw"] = payload;
+  } else {
+    o["payload"] = std::move(v);
+  }
+}
+
 // One event as the views show it: the envelope, a summary, and the payload (as JSON if it
 // parses, as a string otherwise, so that a damaged payload is still shown).
 json::object EventJson(const store::RecordedEvent& e) {
@@ -163,13 +177,7 @@ json::object EventJson(const store::RecordedEvent& e) {
   json::object o{{"seq", e.seq},           {"recorded_at", Utc(e.recorded_at_us)},
                  {"type", e.type},         {"actor", e.cause.actor},
                  {"cause_id", e.cause.id}, {"summary", summary}};
-  boost::system::error_code ec;
-  json::value payload = json::parse(e.payload, ec);
-  if (ec) {
-    o["payload_raw"] = e.payload;
-  } else {
-    o["payload"] = std::move(payload);
-  }
+  AddPayload(o, e.payload);
   return o;
 }
 
@@ -414,12 +422,7 @@ json::object BoardJson(const pj::ConfigRow& config, const pj::DayRow& day) {
     sessions.push_back(BoardLine(&start, c, capacity, remaining));
     total_capacity += capacity;
     total_remaining += remaining;
-    total.issued += c.issued;
-    total.arrived += c.arrived;
-    total.forfeited += c.forfeited;
-    total.expired += c.expired;
-    total.completed += c.completed;
-    total.returned += c.returned;
+    total += c;
   }
   return {{"sessions", std::move(sessions)},
           {"totals", BoardLine(nullptr, total, total_capacity, total_remaining)},
@@ -443,6 +446,42 @@ std::string OneLine(std::string_view text, std::size_t max) {
   std::size_t cut = max;
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
   return s.substr(0, cut) + "...";
+}
+
+// RFC 3339 in UTC with microseconds: "2026-03-02T00:31:05.000000Z".
+namespace {
+std::string FormatUtc(std::int64_t micros) {
+  std::int64_t secs = micros / 1'000'000;
+  std::int64_t frac = micros % 1'000'000;
+  if (frac < 0) {
+    frac += 1'000'000;
+    --secs;
+  }
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(micros);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(frac));
+  return buf;
+}
+}  // namespace
+
+json::object StoredEventJson(const store::EventView& v) {
+  json::object o;
+  o["seq"] = v.seq;
+  o["recorded_at"] = FormatUtc(v.recorded_at_us);
+  o["type"] = v.type;
+  json::array keys;
+  for (std::size_t i = 0; i < v.key_count; ++i) keys.emplace_back(v.keys[i]);
+  o["keys"] = std::move(keys);
+  o["cause"] = json::object{{"id", v.cause_id}, {"actor", v.cause_actor}};
+  if (!v.idempotency_key.empty()) o["idempotency_key"] = v.idempotency_key;
+  AddPayload(o, v.payload);
+  o["prev_hash"] = ToHex(v.prev_hash);
+  o["hash"] = ToHex(v.hash);
+  return o;
 }
 
 boost::json::object HeadJson(const store::Head& head) {

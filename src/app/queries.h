@@ -113,6 +113,12 @@ Result<boost::json::object> QueryHead(const store::Ledger& ledger);
 // --digest` reads it back.
 boost::json::object HeadJson(const store::Head& head);
 
+// One stored event as `antrean dump` prints it and the events feed serves it: seq, recorded_at
+// (UTC, microseconds), type, keys, cause {id, actor}, idempotency_key (when set), payload (as
+// JSON; `payload_raw`, a string, when it does not parse, so a damaged payload is still shown),
+// prev_hash, hash.
+boost::json::object StoredEventJson(const store::EventView& event);
+
 // Text for one terminal line: newlines shown as " / ", carriage returns dropped, at most `max`
 // bytes (cut at a UTF-8 character boundary, then "..."). The event summaries use it; so do the
 // CLI's text renderings.

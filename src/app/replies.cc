@@ -1,16 +1,12 @@
 #include "app/replies.h"
 
-#include <algorithm>
-
 #include "events/event_types.h"
 #include "projections/decision_state.h"
 
 namespace antrean::app {
 
 Result<Decision> DecideDeliveryStatus(const DeliveryStatusCommand& c, StateReader& state) {
-  const bool known = std::any_of(events::kDeliveryStatuses.begin(), events::kDeliveryStatuses.end(),
-                                 [&](const auto& s) { return s.code == c.status; });
-  if (!known) {
+  if (!events::InList<events::kDeliveryStatuses>(c.status)) {
     return Status::InvalidArgument("field \"status\": expected sent, delivered, read or failed, got \"" +
                                    c.status + "\"");
   }

@@ -4,14 +4,28 @@
 
 namespace antrean::app {
 
+std::string FieldNamed(std::string_view message) {
+  constexpr std::string_view kPrefix = "field \"";
+  const auto at = message.find(kPrefix);
+  if (at == std::string_view::npos) return {};
+  const auto end = message.find('"', at + kPrefix.size());
+  if (end == std::string_view::npos) return {};
+  return std::string(message.substr(at + kPrefix.size(), end - at - kPrefix.size()));
+}
+
 boost::json::object ResultJson(std::uint64_t line, std::string_view type,
                                const CommandResult& r) {
   boost::json::object o;
-  o["line"] = line;
+  if (line != 0) o["line"] = line;
   o["ok"] = r.status.ok();
   o["type"] = type;
-  if (!r.status.ok()) {
+  if (!r.status.ok() && line != 0) {
     o["error"] = "line " + std::to_string(line) + ": " + r.status.ToString();
+    return o;
+  }
+  if (!r.status.ok()) {
+    o["error"] = r.status.message();
+    if (std::string field = FieldNamed(r.status.message()); !field.empty()) o["field"] = field;
     return o;
   }
   if (r.duplicate) o["duplicate"] = true;

@@ -194,11 +194,9 @@ bool ApiToken::MayServe(std::string_view office) const {
 
 const ApiToken* Secrets::FindToken(std::string_view presented) const {
   const Hash256 h = Sha256(presented);
-  const std::string_view hv(reinterpret_cast<const char*>(h.data()), h.size());
   const ApiToken* found = nullptr;
   for (const auto& t : api_tokens) {
-    const std::string_view tv(reinterpret_cast<const char*>(t.sha256.data()), t.sha256.size());
-    if (ConstantTimeEqual(hv, tv) && found == nullptr) found = &t;
+    if (ConstantTimeEqual(h, t.sha256) && found == nullptr) found = &t;
   }
   return found;
 }

@@ -83,6 +83,16 @@ void FillFromEvent(const events::Event& event, Outcome* o) {
 
 }  // namespace
 
+events::OfficeConfigurationApplied ConfigurationApplied(const domain::OfficeConfig& office) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(domain::CanonicalJson(office), ec);
+  events::OfficeConfigurationApplied e;
+  e.office = office.id;
+  if (!ec && v.is_object()) e.config = v.as_object();
+  e.config_digest = events::ConfigDigest(e.config);
+  return e;
+}
+
 class Service::Impl final : public projections::StateRows {
  public:
   Impl(store::Ledger& ledger, domain::OfficeDirectory offices, Options options)
@@ -93,30 +103,21 @@ class Service::Impl final : public projections::StateRows {
   void SetOffices(domain::OfficeDirectory offices) {
     offices_ = std::move(offices);
     configs_.clear();
-    for (const auto& office : offices_.offices()) {
-      boost::system::error_code ec;
-      auto v = boost::json::parse(domain::CanonicalJson(office), ec);
-      events::OfficeConfigurationApplied e;
-      e.office = office.id;
-      if (!ec && v.is_object()) e.config = v.as_object();
-      e.config_digest = events::ConfigDigest(e.config);
-      configs_.emplace(office.id, std::move(e));
-    }
+    for (const auto& office : offices_.offices()) configs_.emplace(office.id, ConfigurationApplied(office));
   }
 
   // ---- StateRows: the row cache (which holds every row of appends in flight), then the ledger.
   Result<std::optional<std::string>> Read(std::string_view key) override {
-    std::string k(key);
     {
       std::lock_guard lk(mu_);
-      if (auto it = rows_.find(k); it != rows_.end()) return it->second.value;
+      if (auto it = rows_.find(key); it != rows_.end()) return it->second.value;
     }
     auto stored = ledger_.GetState(key);
     if (!stored.ok()) return stored;
     std::lock_guard lk(mu_);
     // Only this thread writes rows, so nothing can have staged the key meanwhile; cache what the
     // ledger holds (absence too: most phones and persons are new, and are read twice).
-    auto [it, inserted] = rows_.try_emplace(std::move(k), Row{*stored, 0, false});
+    auto [it, inserted] = rows_.try_emplace(std::string(key), Row{*stored, 0, false});
     if (inserted) Remember(it->first);
     return it->second.value;
   }
@@ -189,16 +190,19 @@ class Service::Impl final : public projections::StateRows {
 
   void SubmitMessage(const InboundMessage& m, Done done);
   void SubmitTick(const ClockTickCommand& tick, Done done);
-  // Commands with no office rules to record: delivery statuses and outbox outcomes.
+  // `type` is the command's CommandTypeName; `subject` what it is about (a code, a phone, ...).
+  // Together with the time they name the cause when there is no request id.
+  template <class C, class DecideFn>
+  void SubmitCounter(C command, std::string_view type, std::string_view subject, DecideFn decide,
+                     Done done);
   template <class C, class DecideFn>
   void SubmitReview(const C& command, std::string_view type, std::string_view subject,
                     DecideFn decide, Done done);
+  // Commands with no office rules to record and an idempotency key of their own: delivery
+  // statuses and outbox outcomes.
   template <class C, class DecideFn>
   void SubmitPlain(const C& command, std::string key, std::string actor, DecideFn decide,
                    Done done);
-  template <class C, class DecideFn>
-  void SubmitCounter(C command, const char* type, std::string_view subject, DecideFn decide,
-                     Done done);
 
   store::Ledger& ledger_;
   domain::OfficeDirectory offices_;
@@ -207,7 +211,12 @@ class Service::Impl final : public projections::StateRows {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::unordered_map<std::string, Row> rows_;  // the row cache; guarded by mu_
+  // Looked up by string_view: a read that hits the cache allocates nothing.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
+  std::unordered_map<std::string, Row, KeyHash, std::equal_to<>> rows_;  // the row cache; mu_
   std::deque<std::string> fifo_;                // eviction order of rows_; guarded by mu_
   std::uint64_t version_ = 0;                     // guarded by mu_
   std::size_t in_flight_ = 0;                     // guarded by mu_
@@ -372,8 +381,8 @@ void Service::Impl::SubmitMessage(const InboundMessage& m, Done done) {
 }
 
 template <class C, class DecideFn>
-void Service::Impl::SubmitCounter(C c, const char* type, std::string_view subject, DecideFn decide,
-                                  Done done) {
+void Service::Impl::SubmitCounter(C c, std::string_view type, std::string_view subject,
+                                  DecideFn decide, Done done) {
   const std::string key = c.ctx.request_id.empty() ? "" : RequestIdempotencyKey(c.ctx.request_id);
   if (!key.empty() && AnsweredAsDuplicate(key, done)) return;
   const domain::OfficeConfig* office = offices_.FindById(c.ctx.office);
@@ -467,6 +476,7 @@ void Service::Impl::Submit(const Command& command, Done done) {
                     done);
     }
   }
+  const std::string_view type = CommandTypeName(command);
   std::visit(
       [&](const auto& c) {
         using T = std::decay_t<decltype(c)>;
@@ -475,54 +485,54 @@ void Service::Impl::Submit(const Command& command, Done done) {
         } else if constexpr (std::is_same_v<T, ClockTickCommand>) {
           SubmitTick(c, std::move(done));
         } else if constexpr (std::is_same_v<T, ArrivalCommand>) {
-          SubmitCounter(c, "counter.arrival", c.code,
+          SubmitCounter(c, type, c.code,
                         [this](const domain::OfficeConfig& o, const ArrivalCommand& cc) {
                           return DecideArrival(o, cc, *this);
                         },
                         std::move(done));
         } else if constexpr (std::is_same_v<T, IdentityCheckCommand>) {
-          SubmitCounter(c, "counter.identity_check", c.code,
+          SubmitCounter(c, type, c.code,
                         [this](const domain::OfficeConfig& o, const IdentityCheckCommand& cc) {
                           return DecideIdentityCheck(o, cc, *this);
                         },
                         std::move(done));
         } else if constexpr (std::is_same_v<T, DocumentsCommand>) {
-          SubmitCounter(c, c.returned ? "counter.documents_returned" : "counter.documents_submitted",
-                        c.code,
+          SubmitCounter(c, type, c.code,
                         [this](const domain::OfficeConfig& o, const DocumentsCommand& cc) {
                           return DecideDocuments(o, cc, *this);
                         },
                         std::move(done));
+        } else if constexpr (std::is_same_v<T, ApplicationProgressCommand>) {
+          SubmitCounter(c, type, c.application_number,
+                        [](const domain::OfficeConfig& o, const ApplicationProgressCommand& cc) {
+                          return DecideApplicationProgress(o, cc);
+                        },
+                        std::move(done));
+        } else if constexpr (std::is_same_v<T, BlacklistCommand>) {
+          SubmitReview(c, type, c.phone,
+                       [this](const BlacklistCommand& cc) { return DecideBlacklist(cc, *this); },
+                       std::move(done));
+        } else if constexpr (std::is_same_v<T, UnblacklistCommand>) {
+          SubmitReview(c, type, c.phone,
+                       [this](const UnblacklistCommand& cc) { return DecideUnblacklist(cc, *this); },
+                       std::move(done));
+        } else if constexpr (std::is_same_v<T, ClearFlagCommand>) {
+          SubmitReview(c, type, c.flag_id,
+                       [this](const ClearFlagCommand& cc) { return DecideClearFlag(cc, *this); },
+                       std::move(done));
         } else if constexpr (std::is_same_v<T, DeliveryStatusCommand>) {
           SubmitPlain(c, StatusIdempotencyKey(c), "whatsapp",
                       [this](const DeliveryStatusCommand& cc) {
                         return DecideDeliveryStatus(cc, *this);
                       },
                       std::move(done));
-        } else if constexpr (std::is_same_v<T, BlacklistCommand>) {
-          SubmitReview(c, "audit.blacklist", c.phone,
-                       [this](const BlacklistCommand& cc) { return DecideBlacklist(cc, *this); },
-                       std::move(done));
-        } else if constexpr (std::is_same_v<T, UnblacklistCommand>) {
-          SubmitReview(c, "audit.unblacklist", c.phone,
-                       [this](const UnblacklistCommand& cc) { return DecideUnblacklist(cc, *this); },
-                       std::move(done));
-        } else if constexpr (std::is_same_v<T, ClearFlagCommand>) {
-          SubmitReview(c, "audit.clear_flag", c.flag_id,
-                       [this](const ClearFlagCommand& cc) { return DecideClearFlag(cc, *this); },
-                       std::move(done));
-        } else if constexpr (std::is_same_v<T, ReplyOutcomeCommand>) {
+        } else {
+          static_assert(std::is_same_v<T, ReplyOutcomeCommand>);
           SubmitPlain(c, OutcomeIdempotencyKey(c), "outbox",
                       [this](const ReplyOutcomeCommand& cc) {
                         return DecideReplyOutcome(cc, *this);
                       },
                       std::move(done));
-        } else {
-          SubmitCounter(c, "office.application_progress", c.application_number,
-                        [](const domain::OfficeConfig& o, const ApplicationProgressCommand& cc) {
-                          return DecideApplicationProgress(o, cc);
-                        },
-                        std::move(done));
         }
       },
       command);

@@ -36,6 +36,10 @@ struct CommandResult {
   Outcome outcome;
 };
 
+// The "office configuration applied" event for `office`'s rules: its canonical JSON and the
+// digest that identifies them (the digest the ledger records and the API shows).
+events::OfficeConfigurationApplied ConfigurationApplied(const domain::OfficeConfig& office);
+
 class Service {
  public:
   struct Options {

@@ -72,4 +72,9 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+bool ConstantTimeEqual(const Hash256& a, const Hash256& b) {
+  return ConstantTimeEqual(std::string_view(reinterpret_cast<const char*>(a.data()), a.size()),
+                           std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+}
+
 }  // namespace antrean

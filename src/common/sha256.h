@@ -25,5 +25,6 @@ std::string RandomBytes(std::size_t n);
 
 // Compares without an early exit, so that timing does not tell where two MACs differ.
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
+bool ConstantTimeEqual(const Hash256& a, const Hash256& b);
 
 }  // namespace antrean

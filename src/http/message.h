@@ -49,7 +49,5 @@ bool ParseTarget(std::string_view target, std::string* path,
 
 // {"error": message} (plus "field" when given), as every error response carries.
 Response JsonError(int status, std::string_view message, std::string_view field = {});
-// The reason phrase of a status code, for logs.
-std::string_view StatusText(int status);
 
 }  // namespace antrean::http

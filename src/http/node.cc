@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/commands.h"
+#include "app/result_json.h"
 #include "domain/civil_time.h"
 #include "http/node_impl.h"
 
@@ -13,16 +14,6 @@ namespace antrean::http {
 namespace json = boost::json;
 
 namespace {
-
-// `field "code": ...` -> "code", for the error body's "field".
-std::string FieldOf(const std::string& message) {
-  const std::string_view prefix = "field \"";
-  const auto at = message.find(prefix);
-  if (at == std::string::npos) return {};
-  const auto end = message.find('"', at + prefix.size());
-  if (end == std::string::npos) return {};
-  return message.substr(at + prefix.size(), end - at - prefix.size());
-}
 
 // Matches a path against a pattern; captures {name} segments.
 bool Match(std::string_view pattern, std::string_view path, Params* params) {
@@ -54,13 +45,17 @@ constexpr std::uint8_t kAnyRole = kOfficer | kAuditor | kAdmin;
 
 }  // namespace
 
+int HttpStatus(const Status& s) {
+  if (s.IsInvalidArgument()) return 400;
+  if (s.IsNotFound()) return 404;
+  if (s.IsConflict()) return 409;
+  if (s.IsBusy() || s.IsUnavailable() || s.IsIOError()) return 503;
+  return 500;
+}
+
 Response StatusResponse(const Status& s) {
-  int code = 500;
-  if (s.IsInvalidArgument()) code = 400;
-  else if (s.IsNotFound()) code = 404;
-  else if (s.IsConflict()) code = 409;
-  else if (s.IsBusy() || s.IsUnavailable() || s.IsIOError()) code = 503;
-  Response r = JsonError(code, s.message(), FieldOf(s.message()));
+  const int code = HttpStatus(s);
+  Response r = JsonError(code, s.message(), app::FieldNamed(s.message()));
   if (code == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
 }
@@ -201,19 +196,23 @@ bool SetLogLevel(std::string_view level) {
   return true;
 }
 
-void BlockStopSignals() {
+namespace {
+sigset_t StopSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  return set;
+}
+}  // namespace
+
+void BlockStopSignals() {
+  const sigset_t set = StopSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 void NodeImpl::RunUntilSignal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
+  const sigset_t set = StopSignals();
   int sig = 0;
   sigwait(&set, &sig);
   spdlog::info("antrean serve: {} received", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -233,7 +232,8 @@ std::int64_t NodeImpl::NowMicros() const {
 
 void NodeImpl::Submit(const app::Command& command, app::Service::Done done) {
   const auto started = std::chrono::steady_clock::now();
-  auto finished = [this, started, type = std::string(app::CommandTypeName(command)),
+  // CommandTypeName gives a literal: the view outlives the command.
+  auto finished = [this, started, type = app::CommandTypeName(command),
                    done = std::move(done)](app::CommandResult r) {
     metrics_.Command(type, r.status.ok(),
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
@@ -288,52 +288,53 @@ void NodeImpl::TickLoop() {
 }
 
 void NodeImpl::Handle(Request request, Reply reply) {
-  const std::string method = request.method, path = request.path, remote = request.remote;
-  const auto started = request.started;
-  auto route = std::make_shared<std::string>("unmatched");
-  auto logged = [this, method, path, remote, started, route, reply](Response r) {
+  Params params;
+  bool path_known = false;
+  const Route* route = nullptr;
+  for (const auto& r : Routes()) {
+    if (!Match(r.pattern, request.path, &params)) continue;
+    path_known = true;
+    if (request.method == r.method) {
+      route = &r;
+      break;
+    }
+  }
+  // Metrics by the route's pattern (few series), the log line by the path.
+  const char* route_name = route != nullptr ? route->pattern : "unmatched";
+  reply = [this, method = request.method, path = request.path, remote = request.remote,
+           started = request.started, route_name, reply = std::move(reply)](Response r) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    metrics_.Request(method, *route, r.status, seconds);
+    metrics_.Request(method, route_name, r.status, seconds);
     if (opt_.access_log) {
       spdlog::info("{} {} {} {} {}B {:.1f}ms", remote, method, path, r.status, r.body.size(),
                    seconds * 1000);
     }
     reply(std::move(r));
   };
-  Dispatch(request, logged, route.get());
-}
-
-void NodeImpl::Dispatch(const Request& request, Reply reply, std::string* route_name) {
-  Params params;
-  bool path_known = false;
-  for (const auto& route : Routes()) {
-    if (!Match(route.pattern, request.path, &params)) continue;
-    path_known = true;
-    if (request.method != route.method) continue;
-    *route_name = route.pattern;
-    const app::ApiToken* token = nullptr;
-    if (route.roles != 0) {
-      auto auth = request.Header("authorization");
-      constexpr std::string_view kBearer = "Bearer ";
-      if (auth && auth->substr(0, kBearer.size()) == kBearer) {
-        token = secrets_.FindToken(auth->substr(kBearer.size()));
-      }
-      if (token == nullptr) {
-        Response r = JsonError(401, auth ? "the bearer token is not known"
-                                         : "an Authorization: Bearer token is required");
-        r.headers.emplace_back("WWW-Authenticate", "Bearer");
-        return reply(std::move(r));
-      }
-      if ((token->roles & route.roles) == 0) {
-        return reply(JsonError(403, "token \"" + token->name + "\" may not " + request.method +
-                                        " " + route.pattern));
-      }
-    }
-    return (this->*route.handler)(request, params, token, std::move(reply));
+  if (route == nullptr) {
+    if (path_known) return reply(JsonError(405, "method " + request.method + " is not allowed here"));
+    return reply(JsonError(404, "no such endpoint: " + request.path));
   }
-  if (path_known) return reply(JsonError(405, "method " + request.method + " is not allowed here"));
-  reply(JsonError(404, "no such endpoint: " + request.path));
+  const app::ApiToken* token = nullptr;
+  if (route->roles != 0) {
+    auto auth = request.Header("authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth && auth->substr(0, kBearer.size()) == kBearer) {
+      token = secrets_.FindToken(auth->substr(kBearer.size()));
+    }
+    if (token == nullptr) {
+      Response r = JsonError(401, auth ? "the bearer token is not known"
+                                       : "an Authorization: Bearer token is required");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return reply(std::move(r));
+    }
+    if ((token->roles & route->roles) == 0) {
+      return reply(JsonError(403, "token \"" + token->name + "\" may not " + request.method + " " +
+                                      route->pattern));
+    }
+  }
+  (this->*route->handler)(request, params, token, std::move(reply));
 }
 
 Result<std::unique_ptr<Node>> Node::Open(NodeOptions options, app::Secrets secrets) {

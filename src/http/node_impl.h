@@ -41,7 +41,10 @@ struct Route {
   RouteHandler handler;
 };
 
-// Maps a Status to its HTTP status and a JSON error body naming the field where the message does
+// The HTTP status of a refusal: InvalidArgument 400, NotFound 404, Conflict 409, Busy,
+// Unavailable and IOError 503, anything else 500.
+int HttpStatus(const Status& status);
+// That status with a JSON error body naming the field where the message does
 // (`field "code": ...`).
 Response StatusResponse(const Status& status);
 // ok: 200 with the object; an error: StatusResponse.
@@ -62,6 +65,7 @@ class NodeImpl final : public Node {
   void Submit(const app::Command& command, app::Service::Done done);
   std::shared_ptr<const domain::OfficeDirectory> offices() const;
   std::int64_t NowMicros() const;
+  domain::Instant WebhookTime(std::int64_t timestamp_s) const;
   // Runs slow work (board as_of rebuilds, verify) off the HTTP threads.
   void Background(std::function<void()> work);
 
@@ -94,19 +98,20 @@ class NodeImpl final : public Node {
   static const std::vector<Route>& Routes();
 
  private:
+  // Finds the route, checks the token, counts and logs the answer.
   void Handle(Request request, Reply reply);
-  void Dispatch(const Request& request, Reply reply, std::string* route_name);
   void TickLoop();
   void WaitLoop();
   void BackgroundLoop();
   void NotifyAppended();
-  // The command a staff request asks for: its JSON body plus type, at and the actor (`officer`
-  // or `auditor`: the token's name) from the server, and `path_field` from the route when given.
-  Result<app::Command> StaffCommand(const Request& request, const app::ApiToken& token,
-                                    std::string_view type, std::string_view actor_field = "officer",
-                                    std::string_view path_field = {},
-                                    std::string_view path_value = {});
-  void SubmitAndAnswer(const app::Command& command, Reply reply);
+  // Decides the command a staff request asks for and answers with its result: the JSON body plus
+  // type, at and the actor (`officer` or `auditor`: the token's name) from the server, and
+  // `path_field` from the route when given. A body naming an office the token may not act for
+  // is 403.
+  void SubmitStaffCommand(const Request& request, const app::ApiToken& token,
+                          std::string_view type, Reply reply,
+                          std::string_view actor_field = "officer",
+                          std::string_view path_field = {}, std::string_view path_value = {});
   // Replies with the events from `from` (at most `limit`), or registers a long poll.
   void AnswerEvents(std::uint64_t from, std::size_t limit, Reply reply);
 

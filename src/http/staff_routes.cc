@@ -9,7 +9,8 @@
 #include "app/queries.h"
 #include "app/result_json.h"
 #include "domain/civil_time.h"
-#include "events/codec.h"
+#include "projections/decision_state.h"
+#include "store/record.h"
 #include "http/node_impl.h"
 
 namespace antrean::http {
@@ -33,6 +34,19 @@ Result<std::uint64_t> NumberParam(const Request& req, std::string_view name, std
   return n;
 }
 
+// ?limit= and ?cursor= of the timelines (app/queries.h).
+struct Page {
+  std::size_t limit = app::kQueryLimitDefault;
+  std::uint64_t cursor = 0;
+};
+Result<Page> PageParams(const Request& req) {
+  auto limit = NumberParam(req, "limit", app::kQueryLimitDefault, 1, app::kQueryLimitMax);
+  if (!limit.ok()) return limit.status();
+  auto cursor = NumberParam(req, "cursor", 0, 0, UINT64_MAX >> 1);
+  if (!cursor.ok()) return cursor.status();
+  return Page{static_cast<std::size_t>(*limit), *cursor};
+}
+
 bool FlagParam(const Request& req, std::string_view name) {
   auto v = req.Query(name);
   return v && (*v == "true" || *v == "1" || v->empty());
@@ -42,7 +56,7 @@ bool FlagParam(const Request& req, std::string_view name) {
 // accept by its reason (an unknown code is 404, a mistyped one 400, a code in the wrong state
 // 409), the attempt being recorded all the same.
 int CommandStatus(const app::CommandResult& r) {
-  if (!r.status.ok()) return StatusResponse(r.status).status;
+  if (!r.status.ok()) return HttpStatus(r.status);
   if (r.outcome.kind != app::Outcome::Kind::kArrivalRejected) return 200;
   if (r.outcome.reason == "unknown_code") return 404;
   if (r.outcome.reason == "bad_check_character") return 400;
@@ -58,23 +72,10 @@ json::object RoleList(const app::ApiToken& t) {
   return {{"name", t.name}, {"roles", roles}, {"offices", offices}};
 }
 
-// One event as a line of the feed: the decoded envelope and payload, plus the stored record's
-// bytes in hex, so that a follower can recompute every hash and link (docs/FORMAT.md).
+// One event as a line of the feed: as `antrean dump` shows it, plus the stored record's bytes in
+// hex, so that a follower can recompute every hash and link (docs/FORMAT.md).
 json::object FeedLine(const store::EventView& e) {
-  json::object o;
-  o["seq"] = e.seq;
-  o["recorded_at"] = domain::FormatRfc3339(domain::Instant{e.recorded_at_us}, 0);
-  o["type"] = e.type;
-  o["cause"] = {{"id", e.cause_id}, {"actor", e.cause_actor}};
-  if (!e.idempotency_key.empty()) o["idempotency_key"] = e.idempotency_key;
-  json::array keys;
-  for (std::uint8_t i = 0; i < e.key_count; ++i) keys.emplace_back(e.keys[i]);
-  o["keys"] = std::move(keys);
-  boost::system::error_code ec;
-  json::value payload = json::parse(e.payload, ec);
-  o["payload"] = ec ? json::value(e.payload) : std::move(payload);
-  o["prev_hash"] = ToHex(e.prev_hash);
-  o["hash"] = ToHex(e.hash);
+  json::object o = app::StoredEventJson(e);
   o["record"] = ToHex(e.record);
   return o;
 }
@@ -106,11 +107,10 @@ void NodeImpl::MetricsText(const Request&, const Params&, const app::ApiToken*, 
   const store::LedgerStats ls = ledger_->GetStats();
   const TransportStats ts = server_->stats();
   const store::Head head = ledger_->GetHead();
-  // The state checkpoint is the seq of the last event folded, 8 bytes big-endian (FORMAT.md).
+  // The state checkpoint is the seq of the last event folded, written as an events key.
   std::uint64_t checkpoint = 0;
-  if (auto c = ledger_->GetState(projections::kCheckpointKey); c.ok() && c->has_value() &&
-                                                                (*c)->size() == 8) {
-    for (unsigned char b : **c) checkpoint = checkpoint << 8 | b;
+  if (auto c = ledger_->GetState(projections::kCheckpointKey); c.ok() && c->has_value()) {
+    store::record::ParseEventKey(**c, &checkpoint);
   }
   auto d = [](std::uint64_t v) { return static_cast<double>(v); };
   std::vector<Metrics::Gauge> g = {
@@ -138,57 +138,44 @@ void NodeImpl::MetricsText(const Request&, const Params&, const app::ApiToken*, 
   reply(std::move(r));
 }
 
-Result<app::Command> NodeImpl::StaffCommand(const Request& req, const app::ApiToken& token,
-                                            std::string_view type, std::string_view actor_field,
-                                            std::string_view path_field,
-                                            std::string_view path_value) {
+void NodeImpl::SubmitStaffCommand(const Request& req, const app::ApiToken& token,
+                                  std::string_view type, Reply reply, std::string_view actor_field,
+                                  std::string_view path_field, std::string_view path_value) {
   if (req.body.size() > kApiBodyBytesMax) {
-    return Status::InvalidArgument("the body is larger than " + std::to_string(kApiBodyBytesMax) +
-                                   " bytes");
+    return reply(JsonError(400, "the body is larger than " + std::to_string(kApiBodyBytesMax) +
+                                    " bytes"));
   }
   boost::system::error_code ec;
   json::parse_options po;
   po.max_depth = 16;
   json::value v = json::parse(req.body, ec, {}, po);
-  if (ec) return Status::InvalidArgument("the body is not valid JSON: " + ec.message());
-  if (!v.is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  if (ec) return reply(JsonError(400, "the body is not valid JSON: " + ec.message()));
+  if (!v.is_object()) return reply(JsonError(400, "the body must be a JSON object"));
   json::object& o = v.as_object();
   for (std::string_view server_field : {std::string_view("type"), std::string_view("at"), actor_field,
                                         path_field}) {
     if (!server_field.empty() && o.contains(server_field)) {
-      return Status::InvalidArgument("field \"" + std::string(server_field) +
-                                     "\": set by the server (the route, its clock, the token)");
+      return reply(JsonError(400,
+                             "field \"" + std::string(server_field) +
+                                 "\": set by the server (the route, its clock, the token)",
+                             server_field));
     }
   }
-  if (const auto* office = o.if_contains("office"); office && office->is_string() &&
-                                                     !token.MayServe(office->as_string())) {
-    return Status::Conflict("forbidden");  // mapped to 403 by the caller
+  if (const auto* office = o.if_contains("office");
+      office && office->is_string() && !token.MayServe(office->as_string())) {
+    return reply(JsonError(403, "token \"" + token.name + "\" may not act for this office", "office"));
   }
   o["type"] = type;
   o["at"] = domain::FormatRfc3339(domain::Instant{NowMicros()}, 0);
   o[actor_field] = token.name;
   if (!path_field.empty()) o[path_field] = path_value;
-  return app::ParseCommand(json::serialize(o));
-}
-
-void NodeImpl::SubmitAndAnswer(const app::Command& command, Reply reply) {
-  const std::string type(app::CommandTypeName(command));
-  Submit(command, [type, reply](app::CommandResult r) {
+  auto command = app::ParseCommand(json::serialize(o));
+  if (!command.ok()) return reply(StatusResponse(command.status()));
+  const std::string_view name = app::CommandTypeName(*command);
+  Submit(*command, [name, reply = std::move(reply)](app::CommandResult r) {
     Response res;
     res.status = CommandStatus(r);
-    json::object body = app::ResultJson(0, type, r);
-    body.erase("line");
-    if (!r.status.ok()) {
-      body["error"] = r.status.message();
-      if (auto f = StatusResponse(r.status); f.status != 500) {
-        json::error_code ec;
-        auto parsed = json::parse(f.body, ec);
-        if (!ec && parsed.is_object() && parsed.as_object().contains("field")) {
-          body["field"] = parsed.as_object().at("field");
-        }
-      }
-    }
-    res.body = json::serialize(body) + "\n";
+    res.body = json::serialize(app::ResultJson(0, name, r)) + "\n";
     reply(std::move(res));
   });
 }
@@ -204,43 +191,27 @@ void NodeImpl::CounterAction(const Request& req, const Params& p, const app::Api
                                     "\" (arrival, identity_check, documents_submitted, "
                                     "documents_returned)"));
   }
-  auto command = StaffCommand(req, *token, "counter." + p[0]);
-  if (!command.ok() && command.status().IsConflict()) {
-    return reply(JsonError(403, "token \"" + token->name + "\" may not act for this office", "office"));
-  }
-  if (!command.ok()) return reply(StatusResponse(command.status()));
-  SubmitAndAnswer(*command, std::move(reply));
+  SubmitStaffCommand(req, *token, "counter." + p[0], std::move(reply));
 }
 
 void NodeImpl::ApplicationProgress(const Request& req, const Params&, const app::ApiToken* token,
                                    Reply reply) {
-  auto command = StaffCommand(req, *token, "office.application_progress");
-  if (!command.ok() && command.status().IsConflict()) {
-    return reply(JsonError(403, "token \"" + token->name + "\" may not act for this office", "office"));
-  }
-  if (!command.ok()) return reply(StatusResponse(command.status()));
-  SubmitAndAnswer(*command, std::move(reply));
+  SubmitStaffCommand(req, *token, "office.application_progress", std::move(reply));
 }
 
 void NodeImpl::Blacklist(const Request& req, const Params&, const app::ApiToken* token,
                          Reply reply) {
-  auto command = StaffCommand(req, *token, "audit.blacklist", "auditor");
-  if (!command.ok()) return reply(StatusResponse(command.status()));
-  SubmitAndAnswer(*command, std::move(reply));
+  SubmitStaffCommand(req, *token, "audit.blacklist", std::move(reply), "auditor");
 }
 
 void NodeImpl::LiftBlacklist(const Request& req, const Params& p, const app::ApiToken* token,
                              Reply reply) {
-  auto command = StaffCommand(req, *token, "audit.unblacklist", "auditor", "phone", p[0]);
-  if (!command.ok()) return reply(StatusResponse(command.status()));
-  SubmitAndAnswer(*command, std::move(reply));
+  SubmitStaffCommand(req, *token, "audit.unblacklist", std::move(reply), "auditor", "phone", p[0]);
 }
 
 void NodeImpl::ClearFlag(const Request& req, const Params& p, const app::ApiToken* token,
                          Reply reply) {
-  auto command = StaffCommand(req, *token, "audit.clear_flag", "auditor", "flag_id", p[0]);
-  if (!command.ok()) return reply(StatusResponse(command.status()));
-  SubmitAndAnswer(*command, std::move(reply));
+  SubmitStaffCommand(req, *token, "audit.clear_flag", std::move(reply), "auditor", "flag_id", p[0]);
 }
 
 void NodeImpl::GetBooking(const Request&, const Params& p, const app::ApiToken*, Reply reply) {
@@ -248,11 +219,9 @@ void NodeImpl::GetBooking(const Request&, const Params& p, const app::ApiToken*,
 }
 
 void NodeImpl::GetPhone(const Request& req, const Params& p, const app::ApiToken*, Reply reply) {
-  auto limit = NumberParam(req, "limit", app::kQueryLimitDefault, 1, app::kQueryLimitMax);
-  if (!limit.ok()) return reply(StatusResponse(limit.status()));
-  auto cursor = NumberParam(req, "cursor", 0, 0, UINT64_MAX >> 1);
-  if (!cursor.ok()) return reply(StatusResponse(cursor.status()));
-  reply(JsonResponse(app::QueryPhone(*ledger_, p[0], *limit, *cursor)));
+  auto page = PageParams(req);
+  if (!page.ok()) return reply(StatusResponse(page.status()));
+  reply(JsonResponse(app::QueryPhone(*ledger_, p[0], page->limit, page->cursor)));
 }
 
 void NodeImpl::GetIdentity(const Request& req, const Params&, const app::ApiToken*, Reply reply) {
@@ -262,11 +231,9 @@ void NodeImpl::GetIdentity(const Request& req, const Params&, const app::ApiToke
     return reply(JsonError(400, std::string("field \"") + (name ? "dob" : "name") + "\": is required",
                            name ? "dob" : "name"));
   }
-  auto limit = NumberParam(req, "limit", app::kQueryLimitDefault, 1, app::kQueryLimitMax);
-  if (!limit.ok()) return reply(StatusResponse(limit.status()));
-  auto cursor = NumberParam(req, "cursor", 0, 0, UINT64_MAX >> 1);
-  if (!cursor.ok()) return reply(StatusResponse(cursor.status()));
-  reply(JsonResponse(app::QueryIdentity(*ledger_, *name, *dob, *limit, *cursor)));
+  auto page = PageParams(req);
+  if (!page.ok()) return reply(StatusResponse(page.status()));
+  reply(JsonResponse(app::QueryIdentity(*ledger_, *name, *dob, page->limit, page->cursor)));
 }
 
 void NodeImpl::GetBoard(const Request& req, const Params& p, const app::ApiToken* token,
@@ -418,7 +385,7 @@ void NodeImpl::GetOffices(const Request&, const Params&, const app::ApiToken*, R
     list.push_back({{"id", o.id},
                     {"name", o.name},
                     {"whatsapp_numbers", numbers},
-                    {"config_digest", ToHex(Sha256(domain::CanonicalJson(o)))}});
+                    {"config_digest", app::ConfigurationApplied(o).config_digest}});
   }
   Response r;
   r.body = json::serialize(json::object{{"offices", list}}) + "\n";

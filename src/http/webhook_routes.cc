@@ -8,6 +8,7 @@
 
 #include "app/result_json.h"
 #include "domain/phone.h"
+#include "events/codec.h"
 #include "http/node_impl.h"
 #include "whatsapp/webhook.h"
 
@@ -16,13 +17,10 @@ namespace json = boost::json;
 
 namespace {
 
-// WhatsApp identifies people by wa_id: digits with country code, which is our phone form; a
-// number written otherwise is normalised as an Indonesian one.
+// WhatsApp identifies people by wa_id: digits with country code, which is the events' phone form;
+// a number written otherwise is normalised as an Indonesian one.
 std::optional<std::string> PhoneOf(std::string_view wa_id) {
-  const bool digits = !wa_id.empty() && wa_id.find_first_not_of("0123456789") == std::string::npos;
-  if (digits && wa_id.size() >= 7 && wa_id.size() <= 15 && wa_id[0] != '0') {
-    return std::string(wa_id);
-  }
+  if (events::IsPhone(wa_id)) return std::string(wa_id);
   auto normalised = domain::NormalizePhone(wa_id);
   if (normalised.ok()) return *normalised;
   return std::nullopt;
@@ -61,6 +59,12 @@ void Finish(const std::shared_ptr<Delivery>& d) {
 }
 
 }  // namespace
+
+// WhatsApp's `timestamp` is the decision clock (docs/API.md); a payload without one is decided
+// at the time it arrived.
+domain::Instant NodeImpl::WebhookTime(std::int64_t timestamp_s) const {
+  return domain::Instant{timestamp_s > 0 ? timestamp_s * 1'000'000 : NowMicros()};
+}
 
 void NodeImpl::WebhookVerify(const Request& req, const Params&, const app::ApiToken*,
                              Reply reply) {
@@ -117,13 +121,12 @@ void NodeImpl::WebhookPost(const Request& req, const Params&, const app::ApiToke
     in.kind = m.type;
     in.text = m.text;
     in.media = m.media;
-    in.at = domain::Instant{m.timestamp_s > 0 ? m.timestamp_s * 1'000'000 : NowMicros()};
+    in.at = WebhookTime(m.timestamp_s);
     commands.emplace_back(std::move(in));
   }
   for (const auto& s : batch->statuses) {
     auto recipient = PhoneOf(s.recipient_id);
-    const bool known = s.status == "sent" || s.status == "delivered" || s.status == "read" ||
-                       s.status == "failed";
+    const bool known = events::InList<events::kDeliveryStatuses>(s.status);
     if (!recipient || !known) {
       d->problems.push_back(
           {{"path", s.path},
@@ -131,9 +134,8 @@ void NodeImpl::WebhookPost(const Request& req, const Params&, const app::ApiToke
                             : "recipient \"" + s.recipient_id + "\" is not a phone number"}});
       continue;
     }
-    app::DeliveryStatusCommand c{domain::Instant{s.timestamp_s > 0 ? s.timestamp_s * 1'000'000
-                                                                   : NowMicros()},
-                                 s.id, s.status, *recipient, s.error_code, s.error_title};
+    app::DeliveryStatusCommand c{WebhookTime(s.timestamp_s), s.id, s.status, *recipient,
+                                 s.error_code, s.error_title};
     commands.emplace_back(std::move(c));
   }
   metrics_.Webhook(batch->messages.size(), batch->statuses.size(), d->problems.size());
@@ -143,11 +145,11 @@ void NodeImpl::WebhookPost(const Request& req, const Params&, const app::ApiToke
   d->remaining = commands.size();
   if (commands.empty()) return Finish(d);
   for (const auto& c : commands) {
-    const std::string type(app::CommandTypeName(c));
-    const std::string to = std::holds_alternative<app::InboundMessage>(c)
-                               ? std::get<app::InboundMessage>(c).from
-                               : std::string();
-    Submit(c, [this, d, type, to](app::CommandResult r) {
+    const std::string_view type = app::CommandTypeName(c);  // a literal: no copy per command
+    const auto* message = std::get_if<app::InboundMessage>(&c);
+    // Without an outbox the reply is only logged: the recipient is kept for that line.
+    std::string to = message != nullptr && outbox_ == nullptr ? message->from : std::string();
+    Submit(c, [this, d, type, to = std::move(to)](app::CommandResult r) {
       if (!r.outcome.reply.empty() && outbox_ == nullptr &&
           spdlog::should_log(spdlog::level::info)) {
         spdlog::info("reply to {} (queued; no --graph-url, so not sent): {}", to,
@@ -158,9 +160,7 @@ void NodeImpl::WebhookPost(const Request& req, const Params&, const app::ApiToke
           d->worst.ok()) {
         d->worst = r.status;
       }
-      json::object result = app::ResultJson(0, type, r);
-      result.erase("line");
-      d->results.push_back(std::move(result));
+      d->results.push_back(app::ResultJson(0, type, r));
       if (--d->remaining == 0) Finish(d);
     });
   }

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <future>
+#include <map>
 #include <unordered_map>
 
 #include "store/chain.h"
@@ -578,11 +579,12 @@ void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
   // group is decided: the memtable then inserts each key near the one before it instead of
   // searching its skiplist from the top (its remembered insert position is reused). The sort is
   // stable, so that of two writes of one state key the later still wins; and the checkpoint is
-  // written once per group, with the group's last seq, instead of once per request.
+  // written once per group, with the seq the last request naming it would have written.
   std::vector<std::string> index_keys;
   std::vector<std::pair<std::string, std::optional<std::string>>> state_writes;
   std::vector<std::pair<std::string, std::string>> idempotency_writes;
-  std::string checkpoint_key;
+  // Per checkpoint key, the last event of the last request naming it.
+  std::map<std::string, std::uint64_t, std::less<>> checkpoints;
   std::unordered_map<std::string, AppendResult> idem_in_group;
   std::unordered_map<std::string, std::uint64_t> stream_in_group;
   bool wrote = false;
@@ -655,7 +657,7 @@ void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
     }
     for (auto& [k, v] : req.state_puts) state_writes.emplace_back(std::move(k), std::move(v));
     for (auto& k : req.state_deletes) state_writes.emplace_back(std::move(k), std::nullopt);
-    if (!req.state_checkpoint_key.empty()) checkpoint_key = req.state_checkpoint_key;
+    if (!req.state_checkpoint_key.empty()) checkpoints[req.state_checkpoint_key] = head.seq;
     if (!req.idempotency_key.empty()) {
       idempotency_writes.emplace_back(req.idempotency_key,
                                       record::IdempotencyValue(result.first_seq, result.count));
@@ -674,7 +676,7 @@ void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
       if (v) batch.Put(state_, k, *v);
       else batch.Delete(state_, k);
     }
-    if (!checkpoint_key.empty()) batch.Put(state_, checkpoint_key, record::EventKey(head.seq));
+    for (const auto& [key, seq] : checkpoints) batch.Put(state_, key, record::EventKey(seq));
     std::sort(idempotency_writes.begin(), idempotency_writes.end());
     for (const auto& [k, v] : idempotency_writes) batch.Put(idempotency_, AsSlice(k), v);
     rocksdb::WriteOptions wo;

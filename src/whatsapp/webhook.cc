@@ -422,11 +422,7 @@ bool SignatureMatches(std::string_view header_value, std::string_view body,
   if (app_secret.empty() || !header_value.starts_with(kSignaturePrefix)) return false;
   Hash256 given{};
   if (!ParseHash256Hex(header_value.substr(kSignaturePrefix.size()), &given)) return false;
-  const Hash256 expected = HmacSha256(app_secret, body);
-  const auto bytes = [](const Hash256& h) {
-    return std::string_view(reinterpret_cast<const char*>(h.data()), h.size());
-  };
-  return ConstantTimeEqual(bytes(given), bytes(expected));
+  return ConstantTimeEqual(given, HmacSha256(app_secret, body));
 }
 
 std::string BuildTextWebhook(const TextWebhookSpec& spec) {

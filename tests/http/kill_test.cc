@@ -69,22 +69,12 @@ class KillTest : public ::testing::Test {
   }
   std::set<std::string> RecordedMessageIds(const std::string& url) {
     std::set<std::string> ids;
-    TestClient client(url);
-    std::uint64_t from = 1;
-    for (;;) {
-      http::Headers h;
-      auto r = client.Get("/api/v1/events?wait=0&limit=10000&from=" + std::to_string(from), auditor_);
-      EXPECT_EQ(r.status, 200);
-      auto lines = support::JsonObjectLines(r.body);
-      if (lines.empty()) return ids;
-      for (const auto& e : lines) {
-        if (e.at("type").as_string() == "message_received.v1") {
-          ids.insert(std::string(e.at("payload").at("message_id").as_string()));
-        }
-      }
-      from = lines.back().at("seq").to_number<std::uint64_t>() + 1;
+    for (const auto& e : support::OfType(TestClient(url).Events(1, auditor_), "message_received.v1")) {
+      ids.insert(std::string(e.at("payload").at("message_id").as_string()));
     }
+    return ids;
   }
+
 
   support::TempDir dir_;
   std::string secrets_, auditor_, app_secret_;

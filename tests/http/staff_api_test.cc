@@ -6,6 +6,7 @@
 
 #include <future>
 
+#include "app/booking_code.h"
 #include "tests/support/http_node.h"
 
 namespace antrean {
@@ -69,11 +70,20 @@ TEST_F(StaffApiTest, AnArrivalIsRecordedWithTheTokensNameAsTheActor) {
   EXPECT_EQ(rejected[0].at("cause").at("actor"), "officer-bogor");
 }
 
-TEST_F(StaffApiTest, AnUnknownCodeIs404AndTheAttemptIsRecorded) {
-  auto r = client_.Post("/api/v1/counter/arrival", R"({"office":"bogor","code":"ZZZZZZZZZZ"})",
-                        support::kOfficerToken);
-  EXPECT_TRUE(r.status == 404 || r.status == 400) << r.body;
-  EXPECT_EQ(support::OfType(client_.Events(), "arrival_rejected.v1").size(), 1u);
+TEST_F(StaffApiTest, AnUnknownCodeIs404AMistypedOne400AndBothAttemptsAreRecorded) {
+  // Well formed, with its check character, but no booking has it (another key derived it).
+  const std::string unknown = app::DeriveBookingCode("another-key-0123456789", "bogor", "2030-01-02", 1, 0);
+  auto r = client_.Post("/api/v1/counter/arrival",
+                        R"({"office":"bogor","code":")" + unknown + R"("})", support::kOfficerToken);
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(Json(r).at("reason"), "unknown_code");
+  std::string mistyped = unknown;
+  mistyped.back() = mistyped.back() == 'A' ? 'B' : 'A';
+  auto typo = client_.Post("/api/v1/counter/arrival",
+                           R"({"office":"bogor","code":")" + mistyped + R"("})", support::kOfficerToken);
+  EXPECT_EQ(typo.status, 400) << typo.body;
+  EXPECT_EQ(Json(typo).at("reason"), "bad_check_character");
+  EXPECT_EQ(support::OfType(client_.Events(), "arrival_rejected.v1").size(), 2u);
 }
 
 TEST_F(StaffApiTest, AnIdentityCheckOfAnUnknownCodeIs404AndAppendsNothing) {

@@ -249,6 +249,38 @@ TEST_F(LedgerStateTest, CheckpointKeyHoldsTheLastSeqBigEndian) {
   EXPECT_EQ(State("checkpoint:board"), BigEndian8(5));
 }
 
+// Appends in flight together are written as one group (one batch, its state writes sorted by key):
+// each checkpoint still names the last event of the last request that named it, and of two writes
+// of one row the later wins.
+TEST_F(LedgerStateTest, AppendsInOneGroupKeepTheirCheckpointsAndTheLaterWriteOfARow) {
+  constexpr int kPairs = 50;
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0;
+  std::vector<std::uint64_t> board_seqs;
+  auto done = [&](Result<AppendResult> r) {
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::lock_guard lk(mu);
+    ++answered;
+    cv.notify_all();
+  };
+  for (int i = 0; i < kPairs; ++i) {
+    AppendRequest board = WithState(One({"code:A"}), {{"row:shared", "put " + std::to_string(i)}});
+    board.state_checkpoint_key = "checkpoint:board";
+    ledger_->AppendAsync(std::move(board), done);
+    AppendRequest other = One({"code:B"});  // names no checkpoint
+    if (i == kPairs - 1) other.state_deletes = {"row:shared"};
+    if (i % 2 == 0) other.state_checkpoint_key = "checkpoint:other";
+    ledger_->AppendAsync(std::move(other), done);
+  }
+  std::unique_lock lk(mu);
+  cv.wait(lk, [&] { return answered == 2 * kPairs; });
+  // Pair i holds seqs 2i+1 (board) and 2i+2 (other).
+  EXPECT_EQ(State("checkpoint:board"), BigEndian8(2 * kPairs - 1));
+  EXPECT_EQ(State("checkpoint:other"), BigEndian8(2 * (kPairs - 2) + 2));
+  EXPECT_EQ(State("row:shared"), "<absent>") << "deleted by the last request";
+}
+
 TEST_F(LedgerStateTest, CheckpointKeyIsNotWrittenForADuplicate) {
   AppendRequest first = One({"code:A"});
   first.idempotency_key = "inbound:1";

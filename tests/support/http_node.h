@@ -140,11 +140,12 @@ class TestClient {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : http::ClientResponse{};
   }
-  // Every event from `from` on, through the feed (auditor token), without waiting.
-  std::vector<boost::json::object> Events(std::uint64_t from = 1) {
+  // Every event from `from` on, through the feed (an auditor's token), without waiting.
+  std::vector<boost::json::object> Events(std::uint64_t from = 1,
+                                          const std::string& token = kAuditorToken) {
     std::vector<boost::json::object> all;
     for (;;) {
-      auto r = Get("/api/v1/events?wait=0&limit=1000&from=" + std::to_string(from), kAuditorToken);
+      auto r = Get("/api/v1/events?wait=0&limit=1000&from=" + std::to_string(from), token);
       EXPECT_EQ(r.status, 200) << r.body;
       auto lines = JsonObjectLines(r.body);
       if (lines.empty()) return all;

@@ -5,6 +5,33 @@
 
 namespace antrean::cli {
 
+std::optional<Args> ParseOrUsage(const std::vector<std::string>& argv, std::string_view name,
+                                 std::string_view usage, const std::set<std::string>& values,
+                                 const std::set<std::string>& switches, std::ostream& err,
+                                 std::size_t positionals, bool ledger_required) {
+  std::string error;
+  auto args = Args::Parse(argv, values, switches, &error);
+  if (args && ledger_required && !args->Has("ledger")) error = "--ledger DIR is required";
+  if (args && error.empty() && args->positionals().size() > positionals) {
+    error = "unexpected argument \"" + args->positionals()[positionals] + "\"";
+  }
+  if (args && error.empty() && args->positionals().size() < positionals) {
+    error = "missing argument (see usage)";
+  }
+  if (!error.empty()) {
+    err << "antrean " << name << ": " << error << "\n\n" << usage;
+    return std::nullopt;
+  }
+  return args;
+}
+
+Result<std::unique_ptr<store::Ledger>> OpenForReading(const std::string& dir) {
+  store::Ledger::Options options;
+  options.read_only = true;
+  options.create_if_missing = false;
+  return store::Ledger::Open(dir, options);
+}
+
 std::optional<Args> Args::Parse(const std::vector<std::string>& argv,
                                 const std::set<std::string>& value_flags,
                                 const std::set<std::string>& switches, std::string* error) {

@@ -5,11 +5,15 @@
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/status.h"
+#include "store/ledger.h"
 
 namespace antrean::cli {
 
@@ -56,6 +60,17 @@ const std::map<std::string, Command>& Commands();
 
 // Runs `antrean ARGS...`; returns the exit code.
 int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// Parses a subcommand's flags. On a usage error (an unknown flag, no --ledger DIR when
+// `ledger_required`, other than exactly `positionals` positional arguments) prints
+// "antrean NAME: what is wrong" and the usage to `err`, and returns nullopt.
+std::optional<Args> ParseOrUsage(const std::vector<std::string>& argv, std::string_view name,
+                                 std::string_view usage, const std::set<std::string>& values,
+                                 const std::set<std::string>& switches, std::ostream& err,
+                                 std::size_t positionals = 0, bool ledger_required = true);
+
+// Opens an existing ledger read-only: beside a running service, without its lock.
+Result<std::unique_ptr<store::Ledger>> OpenForReading(const std::string& dir);
 
 // Parses an unsigned decimal number; nullopt on anything else (sign, overflow, trailing bytes).
 std::optional<std::uint64_t> ParseUint(std::string_view s);

@@ -2,7 +2,6 @@
 // run beside a live service and see the ledger as it stood when they opened it.
 #include <boost/json.hpp>
 
-#include <ctime>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -33,70 +32,8 @@ constexpr char kDumpUsage[] =
     "One JSON object per line: seq, recorded_at (UTC), type, keys, cause,\n"
     "idempotency_key, payload, prev_hash, hash.\n";
 
-Result<std::unique_ptr<store::Ledger>> OpenForReading(const std::string& dir) {
-  store::Ledger::Options options;
-  options.read_only = true;
-  options.create_if_missing = false;
-  return store::Ledger::Open(dir, options);
-}
 
-// RFC 3339 in UTC with microseconds: "2026-03-02T00:31:05.000000Z".
-std::string FormatUtc(std::int64_t micros) {
-  std::int64_t secs = micros / 1'000'000;
-  std::int64_t frac = micros % 1'000'000;
-  if (frac < 0) {
-    frac += 1'000'000;
-    --secs;
-  }
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(micros);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(frac));
-  return buf;
-}
 
-// The event as one JSON object: the envelope and the payload (as JSON if it parses, as a string
-// otherwise, so that a damaged payload is still shown).
-json::object EventJson(const store::EventView& v) {
-  json::object o;
-  o["seq"] = v.seq;
-  o["recorded_at"] = FormatUtc(v.recorded_at_us);
-  o["type"] = v.type;
-  json::array keys;
-  for (std::size_t i = 0; i < v.key_count; ++i) keys.emplace_back(v.keys[i]);
-  o["keys"] = std::move(keys);
-  o["cause"] = json::object{{"id", v.cause_id}, {"actor", v.cause_actor}};
-  if (!v.idempotency_key.empty()) o["idempotency_key"] = v.idempotency_key;
-  boost::system::error_code ec;
-  json::value payload = json::parse(v.payload, ec);
-  if (ec) {
-    o["payload_raw"] = v.payload;
-  } else {
-    o["payload"] = std::move(payload);
-  }
-  o["prev_hash"] = ToHex(v.prev_hash);
-  o["hash"] = ToHex(v.hash);
-  return o;
-}
-
-std::optional<Args> ParseOrUsage(const std::vector<std::string>& argv, std::string_view name,
-                                 std::string_view usage, const std::set<std::string>& values,
-                                 const std::set<std::string>& switches, std::ostream& err) {
-  std::string error;
-  auto args = Args::Parse(argv, values, switches, &error);
-  if (args && !args->Has("ledger")) error = "--ledger DIR is required";
-  if (args && error.empty() && !args->positionals().empty()) {
-    error = "unexpected argument \"" + args->positionals()[0] + "\"";
-  }
-  if (!error.empty()) {
-    err << "antrean " << name << ": " << error << "\n\n" << usage;
-    return std::nullopt;
-  }
-  return args;
-}
 
 // Reads a digest file written by `antrean digest`.
 Result<store::Head> ReadDigestFile(const std::string& path) {
@@ -222,7 +159,7 @@ int RunDump(const std::vector<std::string>& argv, std::ostream& out,
     return kExitError;
   }
   Status s = (*ledger)->Scan(from, to, [&](const store::EventView& v) {
-    out << json::serialize(EventJson(v)) << "\n";
+    out << json::serialize(app::StoredEventJson(v)) << "\n";
     return static_cast<bool>(out);
   });
   if (!s.ok()) {

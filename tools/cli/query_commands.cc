@@ -89,12 +89,6 @@ constexpr char kShowFlagsUsage[] =
     "\n"
     "Exit 0 also when there are no flags.\n";
 
-Result<std::unique_ptr<store::Ledger>> OpenForReading(const std::string& dir) {
-  store::Ledger::Options options;
-  options.read_only = true;
-  options.create_if_missing = false;
-  return store::Ledger::Open(dir, options);
-}
 
 // ---- Reading the queries' JSON
 // -------------------------------------------------------------------
@@ -220,26 +214,6 @@ std::string LinkText(const json::object& l) {
 // ---- Running a query
 // -----------------------------------------------------------------------------
 
-// Parses flags; prints the usage error and returns nullopt on failure.
-std::optional<Args> ParseArgs(const std::vector<std::string>& argv, std::string_view name,
-                              std::string_view usage, const std::set<std::string>& values,
-                              const std::set<std::string>& switches, std::size_t positionals,
-                              std::ostream& err) {
-  std::string error;
-  auto args = Args::Parse(argv, values, switches, &error);
-  if (args && !args->Has("ledger")) error = "--ledger DIR is required";
-  if (args && error.empty() && args->positionals().size() > positionals) {
-    error = "unexpected argument \"" + args->positionals()[positionals] + "\"";
-  }
-  if (args && error.empty() && args->positionals().size() < positionals) {
-    error = "missing argument (see usage)";
-  }
-  if (!error.empty()) {
-    err << "antrean " << name << ": " << error << "\n\n" << usage;
-    return std::nullopt;
-  }
-  return args;
-}
 
 // --limit; false (after printing the error) when malformed.
 bool Limit(const Args& args, std::string_view name, std::size_t* limit, std::ostream& err) {
@@ -355,8 +329,8 @@ void PrintBoard(std::ostream& out, const json::object& o) {
 }
 
 int RunBoard(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = ParseArgs(argv, "board", kBoardUsage,
-                        {"ledger", "office", "date", "as-of", "scratch"}, {"json"}, 0, err);
+  auto args = ParseOrUsage(argv, "board", kBoardUsage,
+                        {"ledger", "office", "date", "as-of", "scratch"}, {"json"}, err, 0);
   if (!args) return kExitUsage;
   std::string error;
   if (!args->Has("office") || args->Get("office")->empty()) error = "--office ID is required";
@@ -401,7 +375,7 @@ void PrintBooking(std::ostream& out, const json::object& o) {
 }
 
 int RunShowBooking(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = ParseArgs(argv, "show booking", kShowBookingUsage, {"ledger"}, {"json"}, 1, err);
+  auto args = ParseOrUsage(argv, "show booking", kShowBookingUsage, {"ledger"}, {"json"}, err, 1);
   if (!args) return kExitUsage;
   const std::string code = args->positionals()[0];
   return Answer(
@@ -433,8 +407,8 @@ void PrintPhone(std::ostream& out, const json::object& o, const std::string& aga
 }
 
 int RunShowPhone(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = ParseArgs(argv, "show phone", kShowPhoneUsage, {"ledger", "limit", "cursor"},
-                        {"json"}, 1, err);
+  auto args = ParseOrUsage(argv, "show phone", kShowPhoneUsage, {"ledger", "limit", "cursor"},
+                        {"json"}, err, 1);
   if (!args) return kExitUsage;
   std::size_t limit = 0;
   std::uint64_t cursor = 0;
@@ -475,8 +449,8 @@ void PrintIdentity(std::ostream& out, const json::object& o, const std::string& 
 }
 
 int RunShowIdentity(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = ParseArgs(argv, "show identity", kShowIdentityUsage,
-                        {"ledger", "name", "dob", "limit", "cursor"}, {"json"}, 0, err);
+  auto args = ParseOrUsage(argv, "show identity", kShowIdentityUsage,
+                        {"ledger", "name", "dob", "limit", "cursor"}, {"json"}, err, 0);
   if (!args) return kExitUsage;
   std::string error;
   if (!args->Has("name")) error = "--name NAME is required";
@@ -523,8 +497,8 @@ void PrintBlacklist(std::ostream& out, const json::object& o, const std::string&
 }
 
 int RunShowBlacklist(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = ParseArgs(argv, "show blacklist", kShowBlacklistUsage, {"ledger", "limit", "cursor"},
-                        {"all", "json"}, 0, err);
+  auto args = ParseOrUsage(argv, "show blacklist", kShowBlacklistUsage, {"ledger", "limit", "cursor"},
+                        {"all", "json"}, err, 0);
   if (!args) return kExitUsage;
   std::size_t limit = 0;
   if (!Limit(*args, "show blacklist", &limit, err)) return kExitUsage;
@@ -551,8 +525,8 @@ void PrintFlags(std::ostream& out, const json::object& o, const std::string& aga
 }
 
 int RunShowFlags(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = ParseArgs(argv, "show flags", kShowFlagsUsage, {"ledger", "phone", "limit", "cursor"},
-                        {"all", "json"}, 0, err);
+  auto args = ParseOrUsage(argv, "show flags", kShowFlagsUsage, {"ledger", "phone", "limit", "cursor"},
+                        {"all", "json"}, err, 0);
   if (!args) return kExitUsage;
   std::size_t limit = 0;
   if (!Limit(*args, "show flags", &limit, err)) return kExitUsage;

@@ -92,14 +92,6 @@ std::vector<std::string> SplitComma(const std::string& s) {
   return out;
 }
 
-std::optional<Args> Parse(const std::vector<std::string>& argv, std::string_view name,
-                          const std::set<std::string>& values, const std::set<std::string>& switches,
-                          std::ostream& err, const char* usage) {
-  std::string error;
-  auto args = Args::Parse(argv, values, switches, &error);
-  if (!args) err << "antrean " << name << ": " << error << "\n" << usage;
-  return args;
-}
 
 // The log: one line per event; --log-json makes each a JSON object with the message escaped.
 class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
@@ -127,10 +119,10 @@ void ConfigureLog(bool as_json) {
 }
 
 int RunServe(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = Parse(argv, "serve",
-                    {"ledger", "config", "listen", "secrets", "graph-url", "threads",
-                     "tick-seconds", "max-connections", "scratch", "log-level"},
-                    {"log-json", "no-access-log"}, err, kServeUsage);
+  auto args = ParseOrUsage(argv, "serve", kServeUsage,
+                           {"ledger", "config", "listen", "secrets", "graph-url", "threads",
+                            "tick-seconds", "max-connections", "scratch", "log-level"},
+                           {"log-json", "no-access-log"}, err, 0, /*ledger_required=*/false);
   if (!args) return kExitUsage;
   http::NodeOptions o;
   o.ledger_dir = args->Get("ledger").value_or("var/ledger");
@@ -205,11 +197,12 @@ void PrintSendResult(const std::string& body, std::ostream& out) {
 }
 
 int RunSend(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = Parse(argv, "send", {"office", "from", "url", "config", "secrets", "name", "id", "image"},
-                    {}, err, kSendUsage);
+  auto args = ParseOrUsage(argv, "send", kSendUsage,
+                           {"office", "from", "url", "config", "secrets", "name", "id", "image"}, {},
+                           err, 1, /*ledger_required=*/false);
   if (!args) return kExitUsage;
-  if (!args->Get("office") || !args->Get("from") || args->positionals().size() != 1) {
-    err << "antrean send: --office, --from and one TEXT are required\n" << kSendUsage;
+  if (!args->Get("office") || !args->Get("from")) {
+    err << "antrean send: --office and --from are required\n\n" << kSendUsage;
     return kExitUsage;
   }
   auto offices = domain::LoadOfficeDirectoryFile(args->Get("config").value_or("config/offices.json"));
@@ -278,10 +271,11 @@ int RunSend(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
 }
 
 int RunTokenAdd(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = Parse(argv, "token add", {"name", "role", "office", "secrets"}, {}, err, kTokenUsage);
+  auto args = ParseOrUsage(argv, "token add", kTokenUsage, {"name", "role", "office", "secrets"}, {},
+                           err, 0, /*ledger_required=*/false);
   if (!args) return kExitUsage;
   if (!args->Get("name") || !args->Get("role")) {
-    err << "antrean token add: --name and --role are required\n" << kTokenUsage;
+    err << "antrean token add: --name and --role are required\n\n" << kTokenUsage;
     return kExitUsage;
   }
   const std::string path = args->Get("secrets").value_or("var/secrets.json");
@@ -298,7 +292,8 @@ int RunTokenAdd(const std::vector<std::string>& argv, std::ostream& out, std::os
 }
 
 int RunSecretsInit(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = Parse(argv, "secrets init", {"secrets"}, {}, err, kSecretsUsage);
+  auto args = ParseOrUsage(argv, "secrets init", kSecretsUsage, {"secrets"}, {}, err, 0,
+                           /*ledger_required=*/false);
   if (!args) return kExitUsage;
   const std::string path = args->Get("secrets").value_or("var/secrets.json");
   auto created = app::InitSecretsFile(path);

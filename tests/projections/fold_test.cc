@@ -1,0 +1,48 @@
+// The fold's own promises (projections/fold.h): FoldReads names exactly the types whose fold
+// changes rows, so that replay may skip decoding the others.
+#include "projections/fold.h"
+
+#include <gtest/gtest.h>
+
+#include "events/event_types.h"
+#include "tests/support/ledger_fixture.h"
+
+namespace antrean::projections {
+namespace {
+
+// Folds `event` over nothing; true when it touched a row.
+bool ChangesRows(const events::Event& event) {
+  support::ScratchRows rows;
+  EXPECT_TRUE(FoldEvent(event, {"actor", 1'700'000'000'000'000}, rows).ok());
+  return !rows.rows().empty();
+}
+
+TEST(Fold, FoldReadsTheTypesWhoseFoldChangesRowsAndNoOthers) {
+  const events::Event changing[] = {
+      events::ReplyQueued{"m1/reply", "bogor", "6281234567890", "text", "m1"},
+      events::ReplySent{"m1/reply", "wamid.X", 1},
+      events::ReplyFailed{"m1/reply", 1, "HTTP 500", true, std::nullopt},
+      events::ApplicationProgressRecorded{"1234567890123456", "bogor", "printed", std::nullopt},
+      events::PhoneFlagged{"f1", "6281234567890", "rule", 10, {1}, {}, {}, "detail"},
+  };
+  for (const auto& e : changing) {
+    const std::string_view type = std::visit([](const auto& x) { return x.kType; }, e);
+    EXPECT_TRUE(ChangesRows(e)) << type;
+    EXPECT_TRUE(FoldReads(type)) << type;
+  }
+  const events::Event inert[] = {
+      events::InformationRequested{"m2", "bogor", "6281234567890", "help", std::nullopt},
+      events::ReplyDeliveryStatus{std::nullopt, "wamid.X", "read", "2026-01-01T00:00:00Z",
+                                  "6281234567890", std::nullopt, std::nullopt},
+  };
+  for (const auto& e : inert) {
+    const std::string_view type = std::visit([](const auto& x) { return x.kType; }, e);
+    EXPECT_FALSE(ChangesRows(e)) << type;
+    EXPECT_FALSE(FoldReads(type)) << type;
+  }
+  EXPECT_FALSE(FoldReads(events::MessageReceived::kType));
+  EXPECT_FALSE(FoldReads("no_such_type.v1"));
+}
+
+}  // namespace
+}  // namespace antrean::projections
