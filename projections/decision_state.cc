@@ -4,6 +4,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <type_traits>
 
 namespace antrean::projections {
 namespace json = boost::json;
@@ -32,6 +33,13 @@ std::string OutboxRowKey(std::string_view reply_id) {
   return std::string(kOutboxPrefix) + std::string(reply_id);
 }
 std::string ProviderMessageRowKey(std::string_view id) { return "pm/" + std::string(id); }
+std::string ForensicConfigRowKey(std::string_view office) { return "fx/c/" + std::string(office); }
+std::string ForensicOfficeRowKey(std::string_view office) { return "fx/o/" + std::string(office); }
+std::string ForensicPhoneRowKey(std::string_view phone) { return "fx/p/" + std::string(phone); }
+std::string ForensicPersonRowKey(std::string_view person) { return "fx/i/" + std::string(person); }
+std::string BlockRowKey(std::string_view office, std::string_view date, std::string_view block) {
+  return "fx/k/" + std::string(office) + "|" + std::string(date) + "|" + std::string(block);
+}
 
 namespace {
 
@@ -126,6 +134,73 @@ void Visit(V& v, OutboxRow& r) {
   v("due_us", r.due_us);
 }
 
+template <class V>
+void Visit(V& v, Sighting& r) {
+  v("who", r.who);
+  v("at_us", r.at_us);
+  v("seq", r.seq);
+}
+template <class V>
+void Visit(V& v, RingNode& r) {
+  v("parent", r.parent);
+  v("phones", r.phones);
+  v("persons", r.persons);
+  v("members", r.members);
+  v("seqs", r.seqs);
+  v("flagged", r.flagged);
+}
+template <class V>
+void Visit(V& v, ForensicConfigRow& r) {
+  v("utc_offset_minutes", r.utc_offset_minutes);
+  v("rush_opens_minute", r.rush_opens_minute);
+  v("window_days", r.window_days);
+  v("other_adults_per_phone", r.other_adults_per_phone);
+  v("phones_per_person", r.phones_per_person);
+  v("unused_bookings_min", r.unused_bookings_min);
+  v("unused_rate_min_percent", r.unused_rate_min_percent);
+  v("unused_rate_norm_factor", r.unused_rate_norm_factor);
+  v("identity_mismatches", r.identity_mismatches);
+  v("rush_minutes", r.rush_minutes);
+  v("burst_per_phone", r.burst_per_phone);
+  v("burst_per_block", r.burst_per_block);
+  v("block_digits", r.block_digits);
+  v("ring_phones_min", r.ring_phones_min);
+  v("ring_persons_min", r.ring_persons_min);
+  v("auto_blacklist_rules", r.auto_blacklist_rules);
+  v("auto_blacklist_no_shows", r.auto_blacklist_no_shows);
+}
+template <class V>
+void Visit(V& v, ForensicOfficeRow& r) {
+  v("issued", r.issued);
+  v("unused", r.unused);
+}
+template <class V>
+void Visit(V& v, ForensicPhoneRow& r) {
+  v("other_adults", r.other_adults);
+  v("issued", r.issued);
+  v("unused", r.unused);
+  v("unused_seqs", r.unused_seqs);
+  v("mismatches", r.mismatches);
+  v("mismatch_seqs", r.mismatch_seqs);
+  v("rush_day", r.rush_day);
+  v("rush_seqs", r.rush_seqs);
+  v("node", r.node);
+}
+template <class V>
+void Visit(V& v, ForensicPersonRow& r) {
+  v("phones", r.phones);
+  v("node", r.node);
+}
+template <class V>
+void Visit(V& v, BlockRow& r) {
+  v("phones", r.phones);
+}
+
+// Nested rows (a session's counts, a sighting, a ring node) are objects with their own Visit.
+template <class T>
+concept Nested = std::is_same_v<T, SessionCounts> || std::is_same_v<T, Sighting> ||
+                 std::is_same_v<T, RingNode>;
+
 // Builds the row's JSON object, members in visiting order.
 class Writer {
  public:
@@ -153,9 +228,11 @@ class Writer {
     for (const auto& [k, v] : m) o[k] = ToValue(v);
     return o;
   }
-  static json::value ToValue(const SessionCounts& c) {
+  static json::value ToValue(std::int32_t v) { return json::value(v); }
+  template <Nested T>
+  static json::value ToValue(const T& c) {
     Writer w;
-    Visit(w, const_cast<SessionCounts&>(c));  // Writer only reads
+    Visit(w, const_cast<T&>(c));  // Writer only reads
     return w.Take();
   }
   json::object obj_;
@@ -224,7 +301,9 @@ class Reader {
     }
     return true;
   }
-  static bool Read(const json::value& v, SessionCounts& out) {
+  static bool Read(const json::value& v, std::int32_t& out) { return ReadInt(v, out); }
+  template <Nested T>
+  static bool Read(const json::value& v, T& out) {
     if (!v.is_object()) return false;
     Reader r(v.as_object());
     Visit(r, out);
@@ -255,6 +334,11 @@ std::string Encode(const ApplicationRow& row) { return EncodeRow(row); }
 std::string Encode(const BlacklistRow& row) { return EncodeRow(row); }
 std::string Encode(const FlagRow& row) { return EncodeRow(row); }
 std::string Encode(const OutboxRow& row) { return EncodeRow(row); }
+std::string Encode(const ForensicConfigRow& row) { return EncodeRow(row); }
+std::string Encode(const ForensicOfficeRow& row) { return EncodeRow(row); }
+std::string Encode(const ForensicPhoneRow& row) { return EncodeRow(row); }
+std::string Encode(const ForensicPersonRow& row) { return EncodeRow(row); }
+std::string Encode(const BlockRow& row) { return EncodeRow(row); }
 
 Status Decode(std::string_view bytes, PhoneRow* row) { return DecodeRow(bytes, row); }
 Status Decode(std::string_view bytes, PersonRow* row) { return DecodeRow(bytes, row); }
@@ -265,5 +349,10 @@ Status Decode(std::string_view bytes, ApplicationRow* row) { return DecodeRow(by
 Status Decode(std::string_view bytes, BlacklistRow* row) { return DecodeRow(bytes, row); }
 Status Decode(std::string_view bytes, FlagRow* row) { return DecodeRow(bytes, row); }
 Status Decode(std::string_view bytes, OutboxRow* row) { return DecodeRow(bytes, row); }
+Status Decode(std::string_view bytes, ForensicConfigRow* row) { return DecodeRow(bytes, row); }
+Status Decode(std::string_view bytes, ForensicOfficeRow* row) { return DecodeRow(bytes, row); }
+Status Decode(std::string_view bytes, ForensicPhoneRow* row) { return DecodeRow(bytes, row); }
+Status Decode(std::string_view bytes, ForensicPersonRow* row) { return DecodeRow(bytes, row); }
+Status Decode(std::string_view bytes, BlockRow* row) { return DecodeRow(bytes, row); }
 
 }  // namespace antrean::projections

@@ -16,6 +16,12 @@
 //   fl/<flag_id>          FlagRow         a flag raised on a phone, and its review
 //   ob/<reply_id>         OutboxRow       a reply not yet sent: what, to whom, attempts, when next
 //   pm/<provider id>      (the reply id)  WhatsApp's id of a sent reply, for its delivery statuses
+// and the detection projection's rows (projections/forensics.h), all under "fx/":
+//   fx/c/<office>         ForensicConfigRow  the thresholds in force, from the recorded config
+//   fx/o/<office>         ForensicOfficeRow  the office's bookings and unused ones: the norm
+//   fx/p/<phone>          ForensicPhoneRow   what the rules count of one phone; its ring node
+//   fx/i/<person>         ForensicPersonRow  the phones one person was booked from; ring node
+//   fx/k/<office>|<date>|<block>  BlockRow   the phones of one number block in one day's rush
 // Memory use does not grow with history: only the rows a decision touches are read.
 #pragma once
 
@@ -142,6 +148,84 @@ struct ApplicationRow {
   std::string stage;
 };
 
+// ---- The detection projection (projections/forensics.h) ---------------------------------------
+
+// A phone or a person seen at a time, with the event that showed it.
+struct Sighting {
+  std::string who;  // a phone, or a PersonRef
+  std::int64_t at_us = 0;
+  std::uint64_t seq = 0;
+  bool operator==(const Sighting&) const = default;
+};
+
+// One node of the ring detection's union-find over phones and persons, kept in the node's own
+// row. Only a root's counts, members and evidence mean anything.
+struct RingNode {
+  std::string parent;  // the parent node ("p:<phone>" or "i:<person>"); empty for a root
+  std::uint32_t phones = 0;   // the group's phones (a root of one group only: 0 = just itself)
+  std::uint32_t persons = 0;  // the group's persons
+  std::vector<std::string> members;  // the first kRingMembersMax nodes of the group
+  std::vector<std::uint64_t> seqs;   // the latest events that linked the group
+  bool flagged = false;              // a ring flag was raised on this group
+};
+
+struct ForensicConfigRow {
+  std::int32_t utc_offset_minutes = 420;
+  std::int32_t rush_opens_minute = 0;  // local minutes after midnight
+  std::int32_t window_days = 0;
+  std::int32_t other_adults_per_phone = 0;
+  std::int32_t phones_per_person = 0;
+  std::int32_t unused_bookings_min = 0;
+  std::int32_t unused_rate_min_percent = 0;
+  std::int32_t unused_rate_norm_factor = 0;
+  std::int32_t identity_mismatches = 0;
+  std::int32_t rush_minutes = 0;
+  std::int32_t burst_per_phone = 0;
+  std::int32_t burst_per_block = 0;
+  std::int32_t block_digits = 0;
+  std::int32_t ring_phones_min = 0;
+  std::int32_t ring_persons_min = 0;
+  std::vector<std::string> auto_blacklist_rules;
+  std::int32_t auto_blacklist_no_shows = 0;
+};
+
+struct ForensicOfficeRow {
+  std::uint32_t issued = 0;  // bookings issued
+  std::uint32_t unused = 0;  // bookings expired or forfeited
+};
+
+struct ForensicPhoneRow {
+  std::vector<Sighting> other_adults;  // distinct adults refused as not the owner; newest last
+  std::uint32_t issued = 0;            // bookings issued to the phone
+  std::uint32_t unused = 0;            // of them expired or forfeited
+  std::vector<std::uint64_t> unused_seqs;
+  std::uint32_t mismatches = 0;  // failed identity checks on its bookings
+  std::vector<std::uint64_t> mismatch_seqs;
+  std::string rush_day;                // "<office>|<date>" of the rush counted in rush_seqs
+  std::vector<std::uint64_t> rush_seqs;  // its registrations in that rush
+  RingNode node;
+};
+
+struct ForensicPersonRow {
+  std::vector<Sighting> phones;  // distinct phones that booked or tried to book the person
+  RingNode node;
+};
+
+struct BlockRow {
+  std::vector<Sighting> phones;  // distinct phones of the block registering in the rush
+};
+
+// Sightings and evidence lists keep their newest entries, at most this many.
+inline constexpr std::size_t kSightingsMax = 32;
+inline constexpr std::size_t kEvidenceMax = 64;
+inline constexpr std::size_t kRingMembersMax = 200;
+
+std::string ForensicConfigRowKey(std::string_view office);
+std::string ForensicOfficeRowKey(std::string_view office);
+std::string ForensicPhoneRowKey(std::string_view phone);
+std::string ForensicPersonRowKey(std::string_view person_ref);
+std::string BlockRowKey(std::string_view office, std::string_view date, std::string_view block);
+
 std::string PhoneRowKey(std::string_view phone);
 std::string PersonRowKey(std::string_view person_ref);
 std::string DayRowKey(std::string_view office, std::string_view date);
@@ -167,6 +251,11 @@ std::string Encode(const ApplicationRow& row);
 std::string Encode(const BlacklistRow& row);
 std::string Encode(const FlagRow& row);
 std::string Encode(const OutboxRow& row);
+std::string Encode(const ForensicConfigRow& row);
+std::string Encode(const ForensicOfficeRow& row);
+std::string Encode(const ForensicPhoneRow& row);
+std::string Encode(const ForensicPersonRow& row);
+std::string Encode(const BlockRow& row);
 
 // Corruption naming the row when the bytes are not a row of that kind.
 Status Decode(std::string_view bytes, PhoneRow* row);
@@ -178,6 +267,11 @@ Status Decode(std::string_view bytes, ApplicationRow* row);
 Status Decode(std::string_view bytes, BlacklistRow* row);
 Status Decode(std::string_view bytes, FlagRow* row);
 Status Decode(std::string_view bytes, OutboxRow* row);
+Status Decode(std::string_view bytes, ForensicConfigRow* row);
+Status Decode(std::string_view bytes, ForensicOfficeRow* row);
+Status Decode(std::string_view bytes, ForensicPhoneRow* row);
+Status Decode(std::string_view bytes, ForensicPersonRow* row);
+Status Decode(std::string_view bytes, BlockRow* row);
 
 // Where a decision reads rows from. Implementations: the service's read-your-writes view over the
 // ledger (service.cc), a scratch store during replay, plain maps in tests.
@@ -209,6 +303,14 @@ Result<std::optional<Row>> ReadRow(StateReader& reader, const std::string& key) 
     return Status::Corruption("state row " + key + ": " + s.message());
   }
   return std::optional<Row>(std::move(row));
+}
+
+// Reads and decodes a row; a default-constructed row when absent.
+template <class Row>
+Result<Row> LoadRow(StateReader& reader, const std::string& key) {
+  auto row = ReadRow<Row>(reader, key);
+  if (!row.ok()) return row.status();
+  return row->value_or(Row{});
 }
 
 }  // namespace antrean::projections

@@ -27,18 +27,11 @@ constexpr bool kFolded =
 template <class T>
 constexpr bool kNoBranch = false;
 
-template <class Row>
-Result<Row> Load(StateRows& rows, const std::string& key) {
-  auto row = ReadRow<Row>(rows, key);
-  if (!row.ok()) return row.status();
-  return row->value_or(Row{});
-}
-
 std::string Utc(std::int64_t at_us) { return domain::FormatRfc3339(domain::Instant{at_us}, 0); }
 
 // Clears the person's pointer to `code` once the booking is used up, so that they may book again.
 Status ReleasePerson(StateRows& rows, const BookingRow& b) {
-  auto person = Load<PersonRow>(rows, PersonRowKey(b.person));
+  auto person = LoadRow<PersonRow>(rows, PersonRowKey(b.person));
   if (!person.ok()) return person.status();
   if (person->active_code == b.code) rows.Write(PersonRowKey(b.person), Encode(PersonRow{}));
   return Status::Ok();
@@ -56,7 +49,7 @@ std::uint32_t* Counter(SessionCounts& c, std::string_view status) {
 
 // Moves a booking to `status`, counts it on its day's board, and (`release`) frees its person.
 Status SetStatus(StateRows& rows, const std::string& code, const char* status, bool release) {
-  auto b = Load<BookingRow>(rows, BookingRowKey(code));
+  auto b = LoadRow<BookingRow>(rows, BookingRowKey(code));
   if (!b.ok()) return b.status();
   if (b->code.empty()) return Status::Ok();  // a code never issued: nothing to change
   if (b->status == "issued") {
@@ -64,7 +57,7 @@ Status SetStatus(StateRows& rows, const std::string& code, const char* status, b
   }
   b->status = status;
   rows.Write(BookingRowKey(code), Encode(*b));
-  auto day = Load<DayRow>(rows, DayRowKey(b->office, b->date));
+  auto day = LoadRow<DayRow>(rows, DayRowKey(b->office, b->date));
   if (!day.ok()) return day.status();
   if (std::uint32_t* n = Counter(day->sessions[b->session], status)) ++*n;
   rows.Write(DayRowKey(b->office, b->date), Encode(*day));
@@ -76,7 +69,7 @@ Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
   if (!by.ok()) {
     return Status::InvalidArgument("booking_code_issued: arrive_by: " + by.status().message());
   }
-  auto day = Load<DayRow>(rows, DayRowKey(e.office, e.date));
+  auto day = LoadRow<DayRow>(rows, DayRowKey(e.office, e.date));
   if (!day.ok()) return day.status();
   day->issued = std::max(day->issued, e.queue_number);
   day->sessions[e.session].issued += 1;
@@ -89,7 +82,7 @@ Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
   rows.Write(PersonRowKey(b.person), Encode(PersonRow{e.code}));
   rows.Write(DeadlineRowKey(b.arrive_by_us, e.code), e.code);
   if (e.relation == "owner") {
-    auto phone = Load<PhoneRow>(rows, PhoneRowKey(e.phone));
+    auto phone = LoadRow<PhoneRow>(rows, PhoneRowKey(e.phone));
     if (!phone.ok()) return phone.status();
     if (phone->owner.empty()) {
       phone->owner = b.person;
@@ -100,7 +93,7 @@ Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
 }
 
 Status FoldBlacklisted(const events::PhoneBlacklisted& e, const FoldContext& ctx, StateRows& rows) {
-  auto phone = Load<PhoneRow>(rows, PhoneRowKey(e.phone));
+  auto phone = LoadRow<PhoneRow>(rows, PhoneRowKey(e.phone));
   if (!phone.ok()) return phone.status();
   phone->blacklisted = true;
   rows.Write(PhoneRowKey(e.phone), Encode(*phone));
@@ -118,11 +111,11 @@ Status FoldBlacklisted(const events::PhoneBlacklisted& e, const FoldContext& ctx
 
 Status FoldUnblacklisted(const events::PhoneUnblacklisted& e, const FoldContext& ctx,
                          StateRows& rows) {
-  auto phone = Load<PhoneRow>(rows, PhoneRowKey(e.phone));
+  auto phone = LoadRow<PhoneRow>(rows, PhoneRowKey(e.phone));
   if (!phone.ok()) return phone.status();
   phone->blacklisted = false;
   rows.Write(PhoneRowKey(e.phone), Encode(*phone));
-  auto b = Load<BlacklistRow>(rows, BlacklistRowKey(e.phone));
+  auto b = LoadRow<BlacklistRow>(rows, BlacklistRowKey(e.phone));
   if (!b.ok()) return b.status();
   b->in_force = false;
   b->lifted_by = std::string(ctx.actor);
@@ -139,7 +132,7 @@ Status FoldFlagged(const events::PhoneFlagged& e, const FoldContext& ctx, StateR
 }
 
 Status FoldCleared(const events::FlagCleared& e, const FoldContext& ctx, StateRows& rows) {
-  auto f = Load<FlagRow>(rows, FlagRowKey(e.flag_id));
+  auto f = LoadRow<FlagRow>(rows, FlagRowKey(e.flag_id));
   if (!f.ok()) return f.status();
   if (f->flag_id.empty()) return Status::Ok();  // clearing a flag never raised: nothing to change
   f->in_force = false;

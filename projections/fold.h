@@ -14,7 +14,8 @@ namespace antrean::projections {
 
 // What the fold may use from the event's envelope besides its payload. Live, the service knows
 // these when it appends; in replay they come from the stored record. The sequence number is not
-// among them: live it is assigned only by the writer, after the fold.
+// among them: this fold does not need it (the detection's fold, projections/forensics.h, takes it
+// apart).
 struct FoldContext {
   std::string_view actor;    // the envelope's cause actor: officer, auditor, token name
   std::int64_t at_us = 0;    // the envelope's recorded_at

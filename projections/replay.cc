@@ -19,6 +19,7 @@
 #include "events/codec.h"
 #include "projections/decision_state.h"
 #include "projections/fold.h"
+#include "projections/forensics.h"
 
 namespace antrean::projections {
 
@@ -213,7 +214,8 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
         ++stats.events_included;
         stats.last_seq = v.seq;
         // Most events (messages, replies) change no row: they are skipped without decoding.
-        if (FoldReads(v.type)) {
+        const bool folded_here = FoldReads(v.type), forensic = ForensicsReads(v.type);
+        if (folded_here || forensic) {
           auto event = events::DecodeEvent(v.type, v.payload);
           if (!event.ok()) {
             failed =
@@ -221,7 +223,10 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
                                    ") does not decode: " + event.status().message());
             return false;
           }
-          Status folded = FoldEvent(*event, {v.cause_actor, v.recorded_at_us}, rows);
+          // As the service does: the state's fold, then the detection's, event by event.
+          const FoldContext context{v.cause_actor, v.recorded_at_us};
+          Status folded = folded_here ? FoldEvent(*event, context, rows) : Status::Ok();
+          if (folded.ok() && forensic) folded = FoldForensics(*event, v.seq, context, rows);
           if (folded.IsIOError()) {  // the scratch store, not the event
             failed = folded;
             return false;
@@ -261,8 +266,8 @@ std::string ProjectionOf(std::string_view key) {
 
 const std::vector<std::string>& StateProjectionNames() {
   static const std::vector<std::string> names = [] {
-    std::vector<std::string> n = {"ap", "bk", "bl", "cf", "dl",
-                                  "dy", "fl", "ob", "pe", "ph", "pm", std::string(kCheckpointKey)};
+    std::vector<std::string> n = {"ap", "bk", "bl", "cf", "dl", "dy", "fl",
+                                  "fx", "ob", "pe", "ph", "pm", std::string(kCheckpointKey)};
     std::sort(n.begin(), n.end());
     return n;
   }();

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -721,6 +722,111 @@ Result<json::object> QueryFlags(const store::Ledger& ledger, bool include_cleare
   o["phone"] = phone ? json::value(*phone) : json::value(nullptr);
   for (auto& [k, v] : *page) o[k] = std::move(v);
   return o;
+}
+
+Result<json::object> QueryAudit(const store::Ledger& ledger, const AuditQuery& q) {
+  if (q.limit == 0 || q.limit > kAuditLimitMax) {
+    return BadField("limit", "expected a number from 1 to " + std::to_string(kAuditLimitMax) +
+                                 ", got " + std::to_string(q.limit));
+  }
+  if (q.evidence_max > kEvidenceShownMax) {
+    return BadField("evidence", "expected a number from 0 to " +
+                                    std::to_string(kEvidenceShownMax) + ", got " +
+                                    std::to_string(q.evidence_max));
+  }
+  // Dates are the office's local dates: its offset as the detection recorded it.
+  int offset_minutes = domain::UtcOffsetMinutes(domain::TimeZone::kWIB);
+  if (q.office) {
+    if (q.office->empty()) return BadField("office", "must not be empty");
+    auto cfg = LiveRow<pj::ForensicConfigRow>(ledger, pj::ForensicConfigRowKey(*q.office));
+    if (!cfg.ok()) return cfg.status();
+    if (!cfg->has_value()) {
+      return Status::NotFound("office \"" + *q.office + "\" has no configuration in the ledger");
+    }
+    offset_minutes = (*cfg)->utc_offset_minutes;
+  }
+  std::optional<std::int64_t> from_us, to_us;  // [from, to) in microseconds
+  for (auto [field, text, out, next_day] :
+       {std::tuple{"from", &q.from, &from_us, 0}, std::tuple{"to", &q.to, &to_us, 1}}) {
+    if (!*text) continue;
+    auto date = domain::ParseDate(**text);
+    if (!date.ok()) return BadField(field, date.status().message());
+    const std::int64_t day = domain::DaysSinceEpoch(*date) + next_day;
+    *out = (day * 1440 - offset_minutes) * std::int64_t{60'000'000};
+  }
+
+  // Every flag, ranked; the evidence is read only for the flags that are shown or filtered by
+  // office, in rank order.
+  std::vector<pj::FlagRow> flags;
+  Status scanned = ScanRows<pj::FlagRow>(ledger, pj::kFlagPrefix, "", [&](std::string_view, pj::FlagRow f) {
+    if (!q.include_cleared && !f.in_force) return true;
+    if (from_us || to_us) {
+      auto raised = domain::ParseRfc3339(f.raised_at);
+      const std::int64_t at = raised.ok() ? raised->micros_since_epoch : 0;
+      if ((from_us && at < *from_us) || (to_us && at >= *to_us)) return true;
+    }
+    flags.push_back(std::move(f));
+    return true;
+  });
+  if (!scanned.ok()) return scanned;
+  std::stable_sort(flags.begin(), flags.end(), [](const pj::FlagRow& a, const pj::FlagRow& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.evidence.size() != b.evidence.size()) return a.evidence.size() > b.evidence.size();
+    return a.raised_at < b.raised_at;
+  });
+
+  json::array shown;
+  std::map<std::string, std::uint64_t> by_rule;
+  std::uint64_t total = 0;
+  for (const auto& f : flags) {
+    const bool show = shown.size() < q.limit;
+    std::set<std::string> offices;
+    json::array evidence;
+    if (show || q.office) {
+      for (std::size_t i = 0; i < f.evidence.size(); ++i) {
+        auto e = ledger.Get(f.evidence[i]);
+        if (!e.ok()) return e.status();
+        auto decoded = events::DecodeEvent(e->type, e->payload);
+        if (decoded.ok()) {
+          std::visit(
+              [&offices](const auto& ev) {
+                if constexpr (requires { ev.office; }) offices.insert(ev.office);
+              },
+              *decoded);
+        }
+        if (show && i < q.evidence_max) {
+          json::object o = EventJson(*e);
+          o.erase("payload");
+          o.erase("payload_raw");
+          o.erase("cause_id");
+          evidence.push_back(std::move(o));
+        }
+      }
+      if (q.office && !offices.contains(*q.office)) continue;
+    }
+    ++total;
+    ++by_rule[f.rule];
+    if (!show) continue;
+    json::object o{{"rank", shown.size() + 1}};
+    for (auto& [k, v] : FlagJson(f)) o[k] = v;
+    o["persons"] = Strings(f.persons);
+    o["phones"] = Strings(f.phones);
+    o["offices"] = Strings(std::vector<std::string>(offices.begin(), offices.end()));
+    o["evidence_count"] = f.evidence.size();
+    o["evidence_events"] = std::move(evidence);
+    shown.push_back(std::move(o));
+  }
+  json::object out;
+  out["office"] = q.office ? json::value(*q.office) : json::value(nullptr);
+  out["from"] = q.from ? json::value(*q.from) : json::value(nullptr);
+  out["to"] = q.to ? json::value(*q.to) : json::value(nullptr);
+  out["include_cleared"] = q.include_cleared;
+  out["total"] = total;
+  json::object rules;
+  for (const auto& [rule, n] : by_rule) rules[rule] = n;
+  out["by_rule"] = std::move(rules);
+  out["flags"] = std::move(shown);
+  return out;
 }
 
 Result<json::object> QueryHead(const store::Ledger& ledger) {

@@ -103,6 +103,29 @@ Result<boost::json::object> QueryFlags(const store::Ledger& ledger, bool include
                                        std::size_t limit = kQueryLimitDefault,
                                        std::string_view cursor = {});
 
+// The auditor's ranked list of flags (`antrean audit --json`, GET /api/v1/audit): the flags in
+// force (or all, with `include_cleared`), highest score first (then most evidence, then oldest),
+// each with its rule, score, the phone and the persons and phones concerned, the offices its
+// evidence events are at, and its first `evidence_max` evidence events in readable form.
+struct AuditQuery {
+  std::optional<std::string> office;  // only flags with evidence at this office
+  // Only flags raised on or after `from` / up to and including `to` (YYYY-MM-DD), local dates of
+  // `office` (its recorded time zone), or WIB without an office.
+  std::optional<std::string> from;
+  std::optional<std::string> to;
+  bool include_cleared = false;
+  std::size_t limit = 100;        // flags shown, 1..kAuditLimitMax; `total` counts them all
+  std::size_t evidence_max = 10;  // evidence events shown per flag, 0..kEvidenceShownMax
+};
+inline constexpr std::size_t kAuditLimitMax = 100'000;
+inline constexpr std::size_t kEvidenceShownMax = 64;
+// JSON: `office`, `from`, `to`, `include_cleared`, `total` (flags matching), `by_rule` {rule:
+// count} over them, `flags` [{rank, flag_id, rule, score, phone, phones, persons, detail,
+// raised_at, in_force, cleared_by, cleared_reason, evidence (its sequence numbers), offices,
+// evidence_count, evidence_events [{seq, recorded_at, type, actor, summary}]}]. InvalidArgument:
+// office, dates, limit, evidence_max. NotFound: `office` has no configuration in the ledger.
+Result<boost::json::object> QueryAudit(const store::Ledger& ledger, const AuditQuery& query);
+
 // The ledger's head: `seq`, `hash` (64 hex digits; all zero for an empty ledger) and `recorded_at`
 // (UTC; null for an empty ledger). Errors: Corruption or IOError reading the head event.
 Result<boost::json::object> QueryHead(const store::Ledger& ledger);

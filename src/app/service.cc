@@ -10,6 +10,7 @@
 
 #include "events/codec.h"
 #include "projections/fold.h"
+#include "projections/forensics.h"
 
 namespace antrean::app {
 
@@ -96,7 +97,7 @@ events::OfficeConfigurationApplied ConfigurationApplied(const domain::OfficeConf
 class Service::Impl final : public projections::StateRows {
  public:
   Impl(store::Ledger& ledger, domain::OfficeDirectory offices, Options options)
-      : ledger_(ledger), options_(std::move(options)) {
+      : ledger_(ledger), options_(std::move(options)), next_seq_(ledger.GetHead().seq + 1) {
     SetOffices(std::move(offices));
   }
 
@@ -208,6 +209,7 @@ class Service::Impl final : public projections::StateRows {
   domain::OfficeDirectory offices_;
   Options options_;
   std::unordered_map<std::string, events::OfficeConfigurationApplied> configs_;
+  std::uint64_t next_seq_;  // the sequence number of the next event appended (decision thread)
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -299,16 +301,50 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
     }
   }
   const projections::FoldContext fold_context{envelope.actor, envelope.at_us};
-  for (const auto& e : decision.events) {
-    if (Status folded = projections::FoldEvent(e, fold_context, *this); !folded.ok()) {
-      // The decision made an event the fold cannot read: a programming error. The cache now
-      // holds rows never written, so the service stops (fail-stop, see service.h).
-      std::lock_guard lk(mu_);
-      failed_ = folded;
-      Refuse(folded, done);
-      return;
+  // The decision made an event the fold cannot read, or the detection failed: a programming
+  // error or a damaged state. The cache now holds rows never written, so the service stops
+  // (fail-stop, see service.h).
+  const auto stop = [this, &done](Status why) {
+    std::lock_guard lk(mu_);
+    failed_ = why;
+    Refuse(std::move(why), done);
+  };
+  // The sequence numbers these events will get: this service is the ledger's only writer and
+  // appends in order, so they follow the last append's (checked when the append completes). With
+  // nothing in flight the head says it (tools and tests may append between commands).
+  {
+    std::lock_guard lk(mu_);
+    if (in_flight_ == 0) next_seq_ = ledger_.GetHead().seq + 1;
+  }
+  const std::uint64_t first_seq = next_seq_;
+  for (std::size_t i = 0; i < decision.events.size(); ++i) {
+    const auto& e = decision.events[i];
+    Status folded = projections::FoldEvent(e, fold_context, *this);
+    if (folded.ok() && options_.detect) {
+      folded = projections::FoldForensics(e, first_seq + i, fold_context, *this);
+    }
+    if (!folded.ok()) return stop(folded);
+  }
+  if (options_.detect) {
+    // The detection's flags (and automatic blacklistings) join the same append: what the
+    // command revealed is on the record as soon as the command is.
+    std::vector<projections::SequencedEvent> appended;
+    for (std::size_t i = 0; i < decision.events.size(); ++i) {
+      appended.push_back({first_seq + i, &decision.events[i]});
+    }
+    auto found = projections::Detect(appended, fold_context, *this);
+    if (!found.ok()) return stop(found.status());
+    for (auto& e : *found) {
+      const std::uint64_t seq = first_seq + request.events.size();
+      request.events.push_back(events::ToNewEvent(e));
+      types.push_back(request.events.back().type);
+      Status folded = events::DecodeEvent(types.back(), request.events.back().payload).status();
+      if (folded.ok()) folded = projections::FoldEvent(e, fold_context, *this);
+      if (folded.ok()) folded = projections::FoldForensics(e, seq, fold_context, *this);
+      if (!folded.ok()) return stop(folded);
     }
   }
+  next_seq_ = first_seq + request.events.size();
   std::vector<std::pair<std::string, std::uint64_t>> versions;
   auto flight = std::make_shared<InFlight>();
   {
@@ -324,10 +360,17 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
   }
   ledger_.AppendAsync(
       std::move(request),
-      [this, flight, key = envelope.idempotency_key, versions = std::move(versions),
+      [this, flight, first_seq, key = envelope.idempotency_key, versions = std::move(versions),
        types = std::move(types), outcome = std::move(decision.outcome),
        done = std::move(done)](Result<store::AppendResult> appended) mutable {
         CommandResult result;
+        if (appended.ok() && (appended->duplicate || appended->first_seq != first_seq)) {
+          // The detection's evidence named sequence numbers these events did not get.
+          appended = Status::Corruption(
+              "the ledger gave sequence number " + std::to_string(appended->first_seq) +
+              " where the service expected " + std::to_string(first_seq) +
+              " (another writer?); the service stops");
+        }
         if (appended.ok()) {
           for (std::size_t i = 0; i < types.size(); ++i) {
             result.events.push_back({appended->first_seq + i, types[i]});

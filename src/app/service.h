@@ -44,6 +44,11 @@ class Service {
  public:
   struct Options {
     std::string code_key;  // the booking-code secret (app/booking_code.h); kept out of the ledger
+    // Runs the detection projection (projections/forensics.h) with every append: its rows, and
+    // the flags it raises in the same append. Always on in `serve` and `ingest`; off only to
+    // measure what it costs (benchmarks/forensics_bench.cc). A ledger written without it does
+    // not replay as identical (the fx/ rows are missing).
+    bool detect = true;
   };
 
   Service(store::Ledger& ledger, domain::OfficeDirectory offices, Options options);

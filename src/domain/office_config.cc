@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "domain/forensics_thresholds.h"
 #include "domain/phone.h"
 
 namespace antrean::domain {
@@ -479,7 +480,7 @@ Status ReadReplies(const Checker& c, const OfficeSource& src, OfficeConfig* offi
   return Status::Ok();
 }
 
-// Forensics thresholds merge key by key too; their meaning belongs to the forensics code.
+// Forensics thresholds merge key by key too (domain/forensics_thresholds.h says what they mean).
 Status ReadForensics(const Checker& c, const OfficeSource& src, OfficeConfig* office) {
   for (const auto& [obj, path] : {std::pair{src.defaults, std::string("defaults.forensics")},
                                   std::pair{src.office, src.path + ".forensics"}}) {
@@ -489,6 +490,10 @@ Status ReadForensics(const Checker& c, const OfficeSource& src, OfficeConfig* of
     Result<const json::object*> o = c.Object(*v, path);
     if (!o.ok()) return o.status();
     for (const auto& kv : **o) office->forensics[kv.key()] = kv.value();
+  }
+  // Checked here, once merged, so that a bad threshold fails the load naming the office.
+  if (auto t = ParseForensicsThresholds(office->forensics); !t.ok()) {
+    return c.Fail(src.path + ".forensics", t.status().message());
   }
   return Status::Ok();
 }

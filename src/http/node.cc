@@ -84,6 +84,7 @@ const std::vector<Route>& NodeImpl::Routes() {
       {"POST", "/api/v1/blacklist", kAuditor, &NodeImpl::Blacklist},
       {"POST", "/api/v1/blacklist/{phone}/lift", kAuditor, &NodeImpl::LiftBlacklist},
       {"GET", "/api/v1/flags", kAuditor, &NodeImpl::GetFlags},
+      {"GET", "/api/v1/audit", kAuditor, &NodeImpl::GetAudit},
       {"POST", "/api/v1/flags/{flag_id}/clear", kAuditor, &NodeImpl::ClearFlag},
       {"GET", "/api/v1/ledger/head", kAuditor, &NodeImpl::GetHead},
       {"GET", "/api/v1/ledger/verify", kAuditor, &NodeImpl::GetVerify},

@@ -84,6 +84,7 @@ class NodeImpl final : public Node {
   void GetBoard(const Request&, const Params&, const app::ApiToken*, Reply);
   void GetBlacklist(const Request&, const Params&, const app::ApiToken*, Reply);
   void GetFlags(const Request&, const Params&, const app::ApiToken*, Reply);
+  void GetAudit(const Request&, const Params&, const app::ApiToken*, Reply);
   void GetHead(const Request&, const Params&, const app::ApiToken*, Reply);
   void GetVerify(const Request&, const Params&, const app::ApiToken*, Reply);
   void PostVerify(const Request&, const Params&, const app::ApiToken*, Reply);

@@ -266,6 +266,23 @@ void NodeImpl::GetFlags(const Request& req, const Params&, const app::ApiToken*,
                                      req.Query("cursor").value_or(""))));
 }
 
+void NodeImpl::GetAudit(const Request& req, const Params&, const app::ApiToken*, Reply reply) {
+  app::AuditQuery q;
+  auto limit = NumberParam(req, "limit", q.limit, 1, app::kAuditLimitMax);
+  if (!limit.ok()) return reply(StatusResponse(limit.status()));
+  auto evidence = NumberParam(req, "evidence", q.evidence_max, 0, app::kEvidenceShownMax);
+  if (!evidence.ok()) return reply(StatusResponse(evidence.status()));
+  q.limit = static_cast<std::size_t>(*limit);
+  q.evidence_max = static_cast<std::size_t>(*evidence);
+  q.include_cleared = FlagParam(req, "all");
+  for (auto [name, field] : {std::pair{"office", &q.office}, std::pair{"from", &q.from},
+                             std::pair{"to", &q.to}}) {
+    if (auto v = req.Query(name)) *field = std::string(*v);
+  }
+  // It reads every flag and the evidence of those it shows: not on an HTTP thread.
+  Background([this, q = std::move(q), reply] { reply(JsonResponse(app::QueryAudit(*ledger_, q))); });
+}
+
 void NodeImpl::GetHead(const Request&, const Params&, const app::ApiToken*, Reply reply) {
   reply(JsonResponse(app::QueryHead(*ledger_)));
 }

@@ -709,8 +709,7 @@ TEST(Registration, TheLiveDecisionRowsEqualAReplayOfTheLedger) {
       ADD_FAILURE() << "seq " << v.seq << " does not decode: " << decoded.status().ToString();
       return true;
     }
-    Status folded =
-        projections::FoldEvent(*decoded, {v.cause_actor, v.recorded_at_us}, replay);
+    Status folded = support::FoldBoth(*decoded, v.seq, {v.cause_actor, v.recorded_at_us}, replay);
     EXPECT_TRUE(folded.ok()) << "seq " << v.seq << ": " << folded.ToString();
     return true;
   });
@@ -724,7 +723,8 @@ TEST(Registration, TheLiveDecisionRowsEqualAReplayOfTheLedger) {
     EXPECT_EQ(*live, value) << key;  // both absent when the fold erased the row
     if (value) kinds.insert(key[0]);
   }
-  EXPECT_EQ(kinds, (std::set<char>{'b', 'c', 'd', 'o', 'p'})) << "bk/ cf/ dy/ ob/ pe/ and ph/ rows";
+  EXPECT_EQ(kinds, (std::set<char>{'b', 'c', 'd', 'f', 'o', 'p'}))
+      << "bk/ cf/ dy/ fx/ ob/ pe/ and ph/ rows";
   auto checkpoint = ledger->GetState(projections::kCheckpointKey);
   ASSERT_TRUE(checkpoint.ok());
   ASSERT_TRUE(checkpoint->has_value());

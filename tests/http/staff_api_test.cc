@@ -161,6 +161,40 @@ TEST_F(StaffApiTest, ReadsAnswerWhatTheCliAnswers) {
   EXPECT_TRUE(Json(last).at("last").at("ok").as_bool()) << last.body;
 }
 
+TEST_F(StaffApiTest, TheAuditRanksFlagsWithTheirEvidenceAndAClearedFlagLeavesIt) {
+  Book("wamid.au1", "6281234567010", "PEMILIK");
+  const std::string day = support::Ddmmyyyy(support::NextServiceDay());
+  int n = 0;
+  for (const char* other : {"SATU", "DUA", "TIGA"}) {
+    auto r = client_.Webhook(support::TextWebhook("wamid.au-o" + std::to_string(++n),
+                                                  "6281234567010",
+                                                  std::string("#") + other + "#25011987#" + day));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  EXPECT_EQ(client_.Get("/api/v1/audit", support::kOfficerToken).status, 403);
+  auto r = client_.Get("/api/v1/audit?office=bogor&evidence=2", support::kAuditorToken);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object audit = Json(r);
+  EXPECT_EQ(audit.at("total"), 1);
+  const json::object& flag = audit.at("flags").at(0).as_object();
+  EXPECT_EQ(flag.at("rule"), "many_persons_per_phone");
+  EXPECT_EQ(flag.at("phone"), "6281234567010");
+  EXPECT_EQ(flag.at("evidence_count"), 3);
+  EXPECT_EQ(flag.at("evidence_events").as_array().size(), 2u);
+  EXPECT_EQ(flag.at("evidence_events").at(0).at("type"), "registration_rejected.v2");
+  EXPECT_EQ(flag.at("offices"), json::array{"bogor"});
+  EXPECT_EQ(client_.Get("/api/v1/audit?limit=0", support::kAuditorToken).status, 400);
+  EXPECT_EQ(client_.Get("/api/v1/audit?from=31-01-2017", support::kAuditorToken).status, 400);
+  EXPECT_EQ(client_.Get("/api/v1/audit?office=nowhere", support::kAuditorToken).status, 404);
+
+  const std::string id(flag.at("flag_id").as_string());
+  auto cleared = client_.Post("/api/v1/flags/" + id + "/clear", R"({"reason":"keluarga besar"})",
+                              support::kAuditorToken);
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_EQ(Json(client_.Get("/api/v1/audit", support::kAuditorToken)).at("total"), 0);
+  EXPECT_EQ(Json(client_.Get("/api/v1/audit?all=1", support::kAuditorToken)).at("total"), 1);
+}
+
 TEST_F(StaffApiTest, TheEventsFeedCarriesAChainAFollowerCanCheck) {
   Book("wamid.f1", "6281234567003", "ANI");
   Book("wamid.f2", "6281234567004", "DEWI");

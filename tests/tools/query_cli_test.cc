@@ -609,7 +609,7 @@ TEST_F(QueryCli, ReplayOfAnIntactLedgerExits0) {
     EXPECT_EQ(po.at("digest").as_string().size(), 64u);
   }
   EXPECT_EQ(names, (std::set<std::string>{"ap", "bk", "bl", "cf", "checkpoint/decision_state", "dl",
-                                          "dy", "fl", "ob", "pe", "ph", "pm"}));
+                                          "dy", "fl", "fx", "ob", "pe", "ph", "pm"}));
   EXPECT_EQ(o["events_scanned"], o["head_seq"]);
 }
 
@@ -675,6 +675,8 @@ TEST_F(QueryCli, ReplayUntilSeqAndAsOfPrintTheDigestsOfThatPoint) {
     if (name == "bk" || name == "pe" || name == "ph" || name == "cf" || name == "dy" ||
         name == "dl" || name == "ob" || name == "checkpoint/decision_state") {
       EXPECT_EQ(rows, 1) << name;
+    } else if (name == "fx") {
+      EXPECT_EQ(rows, 4) << "the detection's thresholds and norm of bogor, the phone, the person";
     } else {
       EXPECT_EQ(rows, 0) << name;
     }
@@ -697,6 +699,57 @@ TEST_F(QueryCli, ReplayUsageAndOpenErrors) {
   auto help = RunAntrean({"replay", "--help"}, Tmp());
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_TRUE(Contains(help.out, "usage: antrean replay")) << help.out;
+}
+
+// ---- audit --------------------------------------------------------------------------------------
+
+TEST_F(QueryCli, AuditRanksTheFlagsInForceWithTheirEvidenceInReadableForm) {
+  auto run = RunAntrean({"audit", "--ledger", Ledger()}, Tmp());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(Contains(run.out, "flags in force: 1 (many_persons_per_phone 1); showing 1")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "#1  many_persons_per_phone  score 700  phone 6281300000001"))
+      << run.out;
+  EXPECT_TRUE(Contains(run.out, "evidence (2 events):")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "seq 5        2017-08-01T01:01:00Z  message_received.v1"))
+      << run.out;
+  auto all = RunAntrean({"audit", "--ledger", Ledger(), "--all", "--json"}, Tmp());
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const json::object o = json::parse(all.out).as_object();
+  EXPECT_EQ(o.at("total"), 2);
+  ASSERT_EQ(o.at("flags").as_array().size(), 2u);
+  EXPECT_EQ(o.at("flags").at(0).at("flag_id"), "flag-1") << "the higher score first";
+  EXPECT_EQ(o.at("flags").at(1).at("cleared_by"), "auditor-02");
+  EXPECT_EQ(o.at("flags").at(0).at("offices"), json::array{"bogor"});
+}
+
+TEST_F(QueryCli, AuditCsvIsOneLineAFlagForASpreadsheet) {
+  auto run = RunAntrean({"audit", "--ledger", Ledger(), "--csv", "--all"}, Tmp());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "rank,rule,score,phone,phones,persons,offices,raised_at,in_force,cleared_by,flag_id,"
+            "evidence_seqs,detail\r\n"
+            "1,many_persons_per_phone,700,6281300000001,,ADI|2016-02-02,bogor,"
+            "2017-08-08T02:05:00Z,yes,,flag-1,1 5,books for a toddler\r\n"
+            "2,many_attempts,300,6281300000003,,,,2017-08-08T02:30:00Z,no,auditor-02,flag-2,,"
+            "tries\r\n");
+}
+
+TEST_F(QueryCli, AuditFiltersByOfficeAndDateAndRefusesBadFlags) {
+  auto none = RunAntrean({"audit", "--ledger", Ledger(), "--office", "bogor", "--from",
+                          "2017-08-09", "--json"},
+                         Tmp());
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(json::parse(none.out).at("total"), 0);
+  auto on_the_day = RunAntrean({"audit", "--ledger", Ledger(), "--office", "bogor", "--from",
+                                "2017-08-08", "--to", "2017-08-08", "--json"},
+                               Tmp());
+  EXPECT_EQ(json::parse(on_the_day.out).at("total"), 1);
+  EXPECT_EQ(RunAntrean({"audit", "--ledger", Ledger(), "--office", "nowhere"}, Tmp()).exit_code, 1);
+  auto bad_date = RunAntrean({"audit", "--ledger", Ledger(), "--from", "8/8/2017"}, Tmp());
+  EXPECT_EQ(bad_date.exit_code, 2);
+  EXPECT_TRUE(Contains(bad_date.err, "--from")) << bad_date.err;
+  EXPECT_EQ(RunAntrean({"audit", "--ledger", Ledger(), "--limit", "0"}, Tmp()).exit_code, 2);
+  EXPECT_EQ(RunAntrean({"audit", "--ledger", Ledger(), "--json", "--csv"}, Tmp()).exit_code, 2);
 }
 
 }  // namespace

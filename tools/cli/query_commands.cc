@@ -8,6 +8,7 @@
 #include <map>
 #include <ostream>
 #include <set>
+#include <tuple>
 
 #include "app/queries.h"
 #include "domain/civil_time.h"
@@ -89,6 +90,20 @@ constexpr char kShowFlagsUsage[] =
     "\n"
     "Exit 0 also when there are no flags.\n";
 
+constexpr char kAuditUsage[] =
+    "usage: antrean audit --ledger DIR [--office ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
+    "                     [--all] [--limit N] [--evidence N] [--json | --csv]\n"
+    "\n"
+    "The auditor's list: the flags in force (--all: cleared ones too), highest score\n"
+    "first, each with its rule, score, the phone, the persons and phones concerned,\n"
+    "the offices of its evidence and its evidence events in readable form\n"
+    "(docs/FORENSICS.md explains the rules). --office: only flags with evidence at\n"
+    "that office; --from/--to: raised on those local dates (the office's time zone,\n"
+    "WIB without --office), inclusive. --limit: flags shown (default 100, at most\n"
+    "100000; the total is always counted); --evidence: events shown per flag\n"
+    "(default 10, 0..64). --csv: one line a flag, for a spreadsheet.\n"
+    "\n"
+    "Exit 0 also when there are no flags.\n";
 
 // ---- Reading the queries' JSON
 // -------------------------------------------------------------------
@@ -546,6 +561,105 @@ int RunShowFlags(const std::vector<std::string>& argv, std::ostream& out, std::o
       out, err);
 }
 
+// ---- audit
+// ---------------------------------------------------------------------------------------
+
+void PrintAudit(std::ostream& out, const json::object& o) {
+  const json::array& flags = Arr(o, "flags");
+  out << "flags" << (Bool(o, "include_cleared") ? ", cleared ones included" : " in force")
+      << (IsNull(o, "office") ? "" : " at " + Str(o, "office"))
+      << (IsNull(o, "from") ? "" : " from " + Str(o, "from"))
+      << (IsNull(o, "to") ? "" : " to " + Str(o, "to")) << ": " << Num(o, "total");
+  std::string rules;
+  for (const auto& [rule, n] : Obj(o, "by_rule")) {
+    rules += (rules.empty() ? "" : ", ") + std::string(rule) + " " + json::serialize(n);
+  }
+  out << (rules.empty() ? "" : " (" + rules + ")") << "; showing " << flags.size() << "\n";
+  for (const auto& v : flags) {
+    const json::object& f = v.as_object();
+    out << "\n#" << Num(f, "rank") << "  " << Str(f, "rule") << "  score " << Num(f, "score")
+        << "  phone " << Str(f, "phone") << "  raised " << Str(f, "raised_at")
+        << (Bool(f, "in_force") ? "" : "  cleared by " + Str(f, "cleared_by")) << "\n";
+    out << "    " << Str(f, "detail") << "\n";
+    out << "    flag " << Str(f, "flag_id") << "; offices " << Joined(Arr(f, "offices"), ", ")
+        << "\n";
+    if (!Arr(f, "phones").empty()) out << "    phones: " << Joined(Arr(f, "phones"), ", ") << "\n";
+    if (!Arr(f, "persons").empty()) {
+      out << "    persons: " << Joined(Arr(f, "persons"), ", ") << "\n";
+    }
+    out << "    evidence (" << Num(f, "evidence_count") << " events):\n";
+    for (const auto& e : Arr(f, "evidence_events")) {
+      const json::object& ev = e.as_object();
+      out << "      seq " << Pad(Num(ev, "seq"), 9) << Str(ev, "recorded_at") << "  "
+          << Pad(Str(ev, "type"), 33) << Str(ev, "summary") << "\n";
+    }
+  }
+}
+
+// RFC 4180: a field with a comma, a quote or a line break is quoted, quotes doubled.
+std::string Csv(std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  std::string q = "\"";
+  for (char c : field) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+void PrintAuditCsv(std::ostream& out, const json::object& o) {
+  out << "rank,rule,score,phone,phones,persons,offices,raised_at,in_force,cleared_by,flag_id,"
+         "evidence_seqs,detail\r\n";
+  for (const auto& v : Arr(o, "flags")) {
+    const json::object& f = v.as_object();
+    out << Num(f, "rank") << ',' << Csv(Str(f, "rule")) << ',' << Num(f, "score") << ','
+        << Csv(Str(f, "phone")) << ',' << Csv(Joined(Arr(f, "phones"), " ")) << ','
+        << Csv(Joined(Arr(f, "persons"), "; ")) << ',' << Csv(Joined(Arr(f, "offices"), " "))
+        << ',' << Csv(Str(f, "raised_at")) << ',' << (Bool(f, "in_force") ? "yes" : "no") << ','
+        << Csv(Str(f, "cleared_by")) << ',' << Csv(Str(f, "flag_id")) << ','
+        << Csv(Joined(Arr(f, "evidence"), " ")) << ',' << Csv(Str(f, "detail")) << "\r\n";
+  }
+}
+
+int RunAudit(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  auto args = ParseOrUsage(argv, "audit", kAuditUsage,
+                           {"ledger", "office", "from", "to", "limit", "evidence"},
+                           {"all", "json", "csv"}, err, 0);
+  if (!args) return kExitUsage;
+  if (args->Has("json") && args->Has("csv")) {
+    err << "antrean audit: --json and --csv: choose one\n\n" << kAuditUsage;
+    return kExitUsage;
+  }
+  app::AuditQuery q;
+  q.office = args->Get("office");
+  q.from = args->Get("from");
+  q.to = args->Get("to");
+  q.include_cleared = args->Has("all");
+  for (auto [flag, field, max] : {std::tuple{"limit", &q.limit, app::kAuditLimitMax},
+                                  std::tuple{"evidence", &q.evidence_max, app::kEvidenceShownMax}}) {
+    if (auto v = args->Get(flag)) {
+      auto n = ParseUint(*v);
+      if (!n || *n > max || (*n == 0 && std::string_view(flag) == "limit")) {
+        err << "antrean audit: --" << flag << ": expected a number up to " << max << ", got \""
+            << *v << "\"\n\n"
+            << kAuditUsage;
+        return kExitUsage;
+      }
+      *field = static_cast<std::size_t>(*n);
+    }
+  }
+  return Answer(
+      *args, "audit", kAuditUsage,
+      {{"office", "--office"}, {"from", "--from"}, {"to", "--to"}, {"limit", "--limit"},
+       {"evidence", "--evidence"}},
+      [&](const store::Ledger& l) { return app::QueryAudit(l, q); },
+      [&](const json::object& o) {
+        if (args->Has("csv")) {
+          PrintAuditCsv(out, o);
+        } else {
+          PrintAudit(out, o);
+        }
+      },
+      out, err);
+}
+
 }  // namespace
 
 std::vector<Command> QueryCommands() {
@@ -561,6 +675,8 @@ std::vector<Command> QueryCommands() {
        &RunShowBlacklist},
       {"show flags", "the flags raised on phones (--all: cleared ones too; --phone P)",
        kShowFlagsUsage, &RunShowFlags},
+      {"audit", "the flags ranked, with their evidence (--csv for a spreadsheet)", kAuditUsage,
+       &RunAudit},
   };
 }
 
