@@ -1057,6 +1057,7 @@ Status Simulator::Check(const Item& item, const Expect& expect, const json::obje
                               : n != nullptr && n->is_uint64() ? n->as_uint64()
                                                                : 0;
     if (got != expect.expired) return mismatch(std::to_string(expect.expired) + " expired");
+    counts_["bookings_expired"] += got;
   }
   Count("outcome." + expect.outcome + (expect.reason.empty() ? "" : "." + expect.reason));
   if (expect.outcome == "repeated" &&
