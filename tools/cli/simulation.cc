@@ -479,6 +479,13 @@ Instant Simulator::AbuserTime(int office, const Date& date) {
 
 Item Simulator::Registration(Instant at, int office, int group, const std::string& phone,
                              int person, Fate fate, int prefer_days_ahead) {
+  // Messages planned past the office's registration window (Batam's closes at 10:00) are sent in
+  // the window instead: the next morning's when it has closed.
+  const auto& w = offices_[office].registration_window;
+  auto local = domain::ToLocal(at, offices_[office].time_zone);
+  if (w && local.ok() && !offices_[office].AcceptsRegistrationAt(local->time)) {
+    at = DayTime(office, PlusDays(local->date, local->time >= w->end ? 1 : 0));
+  }
   Item it;
   it.at = at;
   it.kind = ItemKind::kRegister;
@@ -756,19 +763,19 @@ void Simulator::PlanAbuser(const std::string& kind, int office, const Date& day)
       Add(Registration(step(2, 30), office, g, phones[(a + 1) % phones.size()], client, Fate{}, 3));
     }
   } else if (kind == "calo_ring_adults") {
-    // Phones that each try several adult clients from a shared list: refused (another adult's
-    // phone), but linking every phone to every client it tried.
+    // Phones that each try several adult clients from a shared list, each phone starting at the
+    // previous phone's last client: refused (another adult's phone), but chaining every phone to
+    // the next through a client they both tried.
     const int k = std::max(t.ring_phones_min, 4);
-    const int pool_n = std::max(t.ring_persons_min - k, 5) + rng_.Between(0, 1);
+    const int tries = std::max(t.other_adults_per_phone, 2);
     std::vector<int> pool;
-    for (int j = 0; j < pool_n; ++j) pool.push_back(NewPerson(g, Age::kAdult));
-    int next_client = 0;
+    for (int j = 0; j < k * (tries - 1) + 1; ++j) pool.push_back(NewPerson(g, Age::kAdult));
     for (int i = 0; i < k; ++i) {
       const std::string phone = NewPhone();
       Add(Registration(step(2, 30), office, g, phone, NewPerson(g, Age::kAdult), Fate{}, 3));
-      for (int c = 0; c < t.other_adults_per_phone; ++c) {
+      for (int c = 0; c < tries; ++c) {
         Add(Registration(step(2, 30), office, g, phone,
-                         pool[static_cast<std::size_t>(next_client++ % pool_n)], Fate{}, 3));
+                         pool[static_cast<std::size_t>(i * (tries - 1) + c)], Fate{}, 3));
       }
     }
   }
@@ -800,13 +807,17 @@ Result<std::string> Simulator::RenderRegistration(Item& item, Expect* expect) {
     }
     if (!arrival) return std::string();  // every day full: this applicant gives up
   }
-  std::optional<Date> typed_arrival = arrival;
+  // A plain Date (GCC 12 at -O2 misreads an optional's engaged state here).
+  Date typed_arrival = arrival.value_or(today);
   if (item.kind == ItemKind::kTypo && item.typo == Typo::kClosedDay) {
-    typed_arrival.reset();
-    for (int ahead = 1; ahead <= horizon && !typed_arrival; ++ahead) {
-      if (!Open(item.office, PlusDays(today, ahead))) typed_arrival = PlusDays(today, ahead);
+    bool closed_found = false;
+    for (int ahead = 1; ahead <= horizon && !closed_found; ++ahead) {
+      if (!Open(item.office, PlusDays(today, ahead))) {
+        typed_arrival = PlusDays(today, ahead);
+        closed_found = true;
+      }
     }
-    if (!typed_arrival) item.typo = Typo::kNoSeparators;
+    if (!closed_found) item.typo = Typo::kNoSeparators;
   }
 
   // The text, typed as people type: any case, dashes in dates, spaces, a trailing '#'.
@@ -839,7 +850,7 @@ Result<std::string> Simulator::RenderRegistration(Item& item, Expect* expect) {
            std::to_string(1 + item.group % 97) + ", BATAM";
   } else {
     text = std::string(style == 6 ? "" : "#") + name + sep + birth + sep +
-           date_text(*typed_arrival) + (style == 7 ? "#" : "");
+           date_text(typed_arrival) + (style == 7 ? "#" : "");
   }
   if (item.kind == ItemKind::kTypo && item.typo == Typo::kNoSeparators) {
     std::replace(text.begin(), text.end(), '#', ' ');
@@ -1131,7 +1142,7 @@ void Simulator::FollowUp(int booking_id, Instant batch_end) {
     r.phone = b.phone;
     r.person = b.person;
     r.fate = next;
-    r.prefer_days_ahead = rng_.Between(1, 5);
+    r.prefer_days_ahead = rng_.Between(1, 2);
     Add(r);
   }
 }
@@ -1229,7 +1240,8 @@ Result<Output> Simulator::Run(const Driver& driver) {
   for (int k = 0; k < static_cast<int>(std::size(kAbuserKinds)); ++k) {
     for (int i = 0; i < per_kind; ++i) {
       const int office = static_cast<int>(rng_.Next() % offices_.size());
-      const int day = rng_.Between(0, options_.days - 9);
+      // An iseng's three no-shows in a row take up to about ten days.
+      const int day = rng_.Between(0, std::max(0, options_.days - 12));
       PlanAbuser(kAbuserKinds[k], office, PlusDays(options_.start, day));
     }
   }
