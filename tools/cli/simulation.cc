@@ -1240,8 +1240,9 @@ Result<Output> Simulator::Run(const Driver& driver) {
   for (int k = 0; k < static_cast<int>(std::size(kAbuserKinds)); ++k) {
     for (int i = 0; i < per_kind; ++i) {
       const int office = static_cast<int>(rng_.Next() % offices_.size());
-      // An iseng's three no-shows in a row take up to about ten days.
-      const int day = rng_.Between(0, std::max(0, options_.days - 12));
+      // An iseng's three no-shows in a row take up to about two weeks when the nearest days are
+      // full.
+      const int day = rng_.Between(0, std::max(0, options_.days - 14));
       PlanAbuser(kAbuserKinds[k], office, PlusDays(options_.start, day));
     }
   }
