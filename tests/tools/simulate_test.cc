@@ -120,8 +120,7 @@ TEST_F(SimulateTest, TruthCoversEveryRuleAndKindAndInnocentGroupsMeetNone) {
   for (const auto& g : truth) {
     ++kinds[g.kind];
     for (const auto& r : g.rules) ++rules[r];
-    if (!g.abusive) EXPECT_TRUE(g.rules.empty()) << g.group << " " << g.kind;
-    if (g.abusive) EXPECT_FALSE(g.rules.empty()) << g.group << " " << g.kind;
+    EXPECT_EQ(g.abusive, !g.rules.empty()) << g.group << " " << g.kind;
     for (const auto& p : g.phones) EXPECT_TRUE(phones.insert(p).second) << "shared phone " << p;
     for (const auto& p : g.persons) EXPECT_TRUE(persons.insert(p).second) << "shared person " << p;
   }
@@ -260,8 +259,8 @@ TEST(SimulateScoreTest, TheCommandPrintsTheSameScore) {
       RunAntrean({"simulate", "score", "--truth", truth, "--flags", flags, "--json"}, dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json::object o = r.Json();
-  EXPECT_EQ(o.at("rules").at("burst").at("true_positives").as_uint64(), 1u);
-  EXPECT_EQ(o.at("innocent_groups_flagged").as_uint64(), 0u);
+  EXPECT_EQ(o.at("rules").at("burst").at("true_positives").to_number<std::uint64_t>(), 1u);
+  EXPECT_EQ(o.at("innocent_groups_flagged").to_number<std::uint64_t>(), 0u);
   EXPECT_EQ(RunAntrean({"simulate", "score", "--truth", truth}, dir.path()).exit_code, 2);
 }
 
