@@ -63,7 +63,7 @@
 #include <vector>
 
 #include "app/secrets.h"
-#include "benchmarks/bench_offices.h"
+#include "tools/cli/office_clones.h"
 #include "common/sha256.h"
 #include "domain/civil_time.h"
 #include "domain/office_config.h"
@@ -268,7 +268,7 @@ bool Connectable(std::uint16_t port) {
 // kSessionCapacity, a 365-day horizon, no holidays.
 std::string BenchOfficeFile(const std::string& config_path, int count) {
   std::string error;
-  std::string file = bench::CloneOffices(
+  std::string file = cli::CloneOffices(
       ReadFile(config_path),
       {count, "bench-", "0811 30", "3000000", "benchmarks/http_bench.cc", kSessionCapacity,
        kBookingHorizonDays},

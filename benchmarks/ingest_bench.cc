@@ -51,7 +51,7 @@
 #include <vector>
 
 #include "app/commands.h"
-#include "benchmarks/bench_offices.h"
+#include "tools/cli/office_clones.h"
 #include "app/registration.h"
 #include "app/result_json.h"
 #include "app/service.h"
@@ -159,7 +159,7 @@ std::string GeneratedOfficeFile(const std::string& config_path, int count) {
   std::stringstream text;
   text << in.rdbuf();
   std::string error;
-  std::string file = bench::CloneOffices(
+  std::string file = cli::CloneOffices(
       text.str(), {count, "office-", "0811 20", "2000000", "benchmarks/ingest_bench.cc", 0, 0},
       &error);
   if (file.empty()) Die(config_path + ": " + error);

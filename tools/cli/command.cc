@@ -83,7 +83,7 @@ const std::map<std::string, Command>& Commands() {
   static const std::map<std::string, Command> commands = [] {
     std::map<std::string, Command> all;
     for (auto* group : {&LedgerCommands, &IngestCommands, &ReplayCommands, &QueryCommands,
-                          &ServeCommands}) {
+                        &ServeCommands, &SimulateCommands}) {
       for (auto& c : group()) {
         std::string name = c.name;
         all.emplace(std::move(name), std::move(c));

@@ -50,11 +50,12 @@ struct Command {
 
 // Each file of tools/cli/ defines one of these; Commands() gathers them. An explicit list rather
 // than static registration, because a static library drops objects nobody references.
-std::vector<Command> LedgerCommands();  // verify, digest, dump (ledger_commands.cc)
-std::vector<Command> IngestCommands();  // ingest (ingest_command.cc)
-std::vector<Command> ReplayCommands();  // replay (replay_command.cc)
-std::vector<Command> QueryCommands();   // board, show booking|phone|identity|blacklist|flags
-std::vector<Command> ServeCommands();   // serve, send, token add, secrets init (serve_command.cc)
+std::vector<Command> LedgerCommands();    // verify, digest, dump (ledger_commands.cc)
+std::vector<Command> IngestCommands();    // ingest (ingest_command.cc)
+std::vector<Command> ReplayCommands();    // replay (replay_command.cc)
+std::vector<Command> QueryCommands();     // board, show booking|phone|identity|blacklist|flags
+std::vector<Command> ServeCommands();     // serve, send, token add, secrets init (serve_command.cc)
+std::vector<Command> SimulateCommands();  // simulate, simulate score (simulate_command.cc)
 
 const std::map<std::string, Command>& Commands();
 

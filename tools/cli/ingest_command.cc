@@ -2,7 +2,6 @@
 // command, in order. Commands are decided one after another; their appends overlap, so a stream is
 // not limited to one fsync per command.
 #include <boost/json.hpp>
-
 #include <condition_variable>
 #include <deque>
 #include <fstream>

@@ -1,7 +1,6 @@
 // verify, digest, dump: an auditor's read-only tools. They open the ledger read-only, so they
 // run beside a live service and see the ledger as it stood when they opened it.
 #include <boost/json.hpp>
-
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -32,9 +31,6 @@ constexpr char kDumpUsage[] =
     "One JSON object per line: seq, recorded_at (UTC), type, keys, cause,\n"
     "idempotency_key, payload, prev_hash, hash.\n";
 
-
-
-
 // Reads a digest file written by `antrean digest`.
 Result<store::Head> ReadDigestFile(const std::string& path) {
   std::ifstream in(path);
@@ -53,16 +49,15 @@ Result<store::Head> ReadDigestFile(const std::string& path) {
   }
   store::Head head;
   head.seq = seq->is_uint64() ? seq->as_uint64() : static_cast<std::uint64_t>(seq->as_int64());
-  if (hash == nullptr || !hash->is_string() ||
-      !ParseHash256Hex(hash->as_string(), &head.hash)) {
+  if (hash == nullptr || !hash->is_string() || !ParseHash256Hex(hash->as_string(), &head.hash)) {
     return Status::InvalidArgument(where + "field \"hash\": expected 64 hex digits");
   }
   return head;
 }
 
-int RunVerify(const std::vector<std::string>& argv, std::ostream& out,
-              std::ostream& err) {
-  auto args = ParseOrUsage(argv, "verify", kVerifyUsage, {"ledger", "digest", "threads"}, {"json"}, err);
+int RunVerify(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  auto args =
+      ParseOrUsage(argv, "verify", kVerifyUsage, {"ledger", "digest", "threads"}, {"json"}, err);
   if (!args) return kExitUsage;
   store::VerifyOptions options;
   if (auto t = args->Get("threads")) {
@@ -124,8 +119,7 @@ int RunVerify(const std::vector<std::string>& argv, std::ostream& out,
   return r.ok ? kExitOk : kExitFailed;
 }
 
-int RunDigest(const std::vector<std::string>& argv, std::ostream& out,
-              std::ostream& err) {
+int RunDigest(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = ParseOrUsage(argv, "digest", kDigestUsage, {"ledger"}, {}, err);
   if (!args) return kExitUsage;
   auto ledger = OpenForReading(*args->Get("ledger"));
@@ -137,8 +131,7 @@ int RunDigest(const std::vector<std::string>& argv, std::ostream& out,
   return kExitOk;
 }
 
-int RunDump(const std::vector<std::string>& argv, std::ostream& out,
-            std::ostream& err) {
+int RunDump(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = ParseOrUsage(argv, "dump", kDumpUsage, {"ledger", "from", "to"}, {}, err);
   if (!args) return kExitUsage;
   std::uint64_t from = 1, to = ~std::uint64_t{0};
@@ -146,8 +139,7 @@ int RunDump(const std::vector<std::string>& argv, std::ostream& out,
     if (auto v = args->Get(flag)) {
       auto n = ParseUint(*v);
       if (!n) {
-        err << "antrean dump: --" << flag << ": expected a sequence number, got \"" << *v
-            << "\"\n";
+        err << "antrean dump: --" << flag << ": expected a sequence number, got \"" << *v << "\"\n";
         return kExitUsage;
       }
       *target = *n;

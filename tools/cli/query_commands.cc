@@ -229,7 +229,6 @@ std::string LinkText(const json::object& l) {
 // ---- Running a query
 // -----------------------------------------------------------------------------
 
-
 // --limit; false (after printing the error) when malformed.
 bool Limit(const Args& args, std::string_view name, std::size_t* limit, std::ostream& err) {
   *limit = app::kQueryLimitDefault;
@@ -345,7 +344,7 @@ void PrintBoard(std::ostream& out, const json::object& o) {
 
 int RunBoard(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = ParseOrUsage(argv, "board", kBoardUsage,
-                        {"ledger", "office", "date", "as-of", "scratch"}, {"json"}, err, 0);
+                           {"ledger", "office", "date", "as-of", "scratch"}, {"json"}, err, 0);
   if (!args) return kExitUsage;
   std::string error;
   if (!args->Has("office") || args->Get("office")->empty()) error = "--office ID is required";
@@ -423,7 +422,7 @@ void PrintPhone(std::ostream& out, const json::object& o, const std::string& aga
 
 int RunShowPhone(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = ParseOrUsage(argv, "show phone", kShowPhoneUsage, {"ledger", "limit", "cursor"},
-                        {"json"}, err, 1);
+                           {"json"}, err, 1);
   if (!args) return kExitUsage;
   std::size_t limit = 0;
   std::uint64_t cursor = 0;
@@ -465,7 +464,7 @@ void PrintIdentity(std::ostream& out, const json::object& o, const std::string& 
 
 int RunShowIdentity(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = ParseOrUsage(argv, "show identity", kShowIdentityUsage,
-                        {"ledger", "name", "dob", "limit", "cursor"}, {"json"}, err, 0);
+                           {"ledger", "name", "dob", "limit", "cursor"}, {"json"}, err, 0);
   if (!args) return kExitUsage;
   std::string error;
   if (!args->Has("name")) error = "--name NAME is required";
@@ -512,8 +511,8 @@ void PrintBlacklist(std::ostream& out, const json::object& o, const std::string&
 }
 
 int RunShowBlacklist(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = ParseOrUsage(argv, "show blacklist", kShowBlacklistUsage, {"ledger", "limit", "cursor"},
-                        {"all", "json"}, err, 0);
+  auto args = ParseOrUsage(argv, "show blacklist", kShowBlacklistUsage,
+                           {"ledger", "limit", "cursor"}, {"all", "json"}, err, 0);
   if (!args) return kExitUsage;
   std::size_t limit = 0;
   if (!Limit(*args, "show blacklist", &limit, err)) return kExitUsage;
@@ -540,8 +539,8 @@ void PrintFlags(std::ostream& out, const json::object& o, const std::string& aga
 }
 
 int RunShowFlags(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = ParseOrUsage(argv, "show flags", kShowFlagsUsage, {"ledger", "phone", "limit", "cursor"},
-                        {"all", "json"}, err, 0);
+  auto args = ParseOrUsage(argv, "show flags", kShowFlagsUsage,
+                           {"ledger", "phone", "limit", "cursor"}, {"all", "json"}, err, 0);
   if (!args) return kExitUsage;
   std::size_t limit = 0;
   if (!Limit(*args, "show flags", &limit, err)) return kExitUsage;

@@ -1,10 +1,10 @@
 // antrean serve, send, token add, secrets init: the HTTP service (http/node.h) and the small tools
 // around it (docs/API.md, docs/SECRETS.md).
-#include <boost/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <ostream>
 
@@ -92,12 +92,13 @@ std::vector<std::string> SplitComma(const std::string& s) {
   return out;
 }
 
-
 // The log: one line per event; --log-json makes each a JSON object with the message escaped.
 class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    std::string s = json::serialize(json::value(std::string_view(msg.payload.data(), msg.payload.size())));
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string s =
+        json::serialize(json::value(std::string_view(msg.payload.data(), msg.payload.size())));
     dest.append(s.data(), s.data() + s.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
@@ -198,14 +199,15 @@ void PrintSendResult(const std::string& body, std::ostream& out) {
 
 int RunSend(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = ParseOrUsage(argv, "send", kSendUsage,
-                           {"office", "from", "url", "config", "secrets", "name", "id", "image"}, {},
-                           err, 1, /*ledger_required=*/false);
+                           {"office", "from", "url", "config", "secrets", "name", "id", "image"},
+                           {}, err, 1, /*ledger_required=*/false);
   if (!args) return kExitUsage;
   if (!args->Get("office") || !args->Get("from")) {
     err << "antrean send: --office and --from are required\n\n" << kSendUsage;
     return kExitUsage;
   }
-  auto offices = domain::LoadOfficeDirectoryFile(args->Get("config").value_or("config/offices.json"));
+  auto offices =
+      domain::LoadOfficeDirectoryFile(args->Get("config").value_or("config/offices.json"));
   if (!offices.ok()) {
     err << "antrean send: " << offices.status().message() << "\n";
     return kExitError;
@@ -218,15 +220,15 @@ int RunSend(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   auto secrets = app::LoadSecrets(args->Get("secrets").value_or("var/secrets.json"));
   if (!secrets.ok() || secrets->whatsapp_app_secret.empty()) {
     err << "antrean send: "
-        << (secrets.ok() ? "no whatsapp.app_secret to sign with" : secrets.status().message()) << "\n";
+        << (secrets.ok() ? "no whatsapp.app_secret to sign with" : secrets.status().message())
+        << "\n";
     return kExitError;
   }
   const auto& number = office->whatsapp_numbers.front();
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  const std::string id = args->Get("id").value_or(
-      "wamid.send." + ToHex(RandomBytes(12)));
+  const std::string id = args->Get("id").value_or("wamid.send." + ToHex(RandomBytes(12)));
   std::string body;
   const std::string from = *args->Get("from");
   std::string wa_from = from;
@@ -253,9 +255,9 @@ int RunSend(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     return kExitUsage;
   }
   http::Client client(*url, std::chrono::seconds(30));
-  auto res = client.Send("POST", "/webhooks/whatsapp", body,
-                         {{"X-Hub-Signature-256",
-                           whatsapp::SignatureHeader(body, secrets->whatsapp_app_secret)}});
+  auto res = client.Send(
+      "POST", "/webhooks/whatsapp", body,
+      {{"X-Hub-Signature-256", whatsapp::SignatureHeader(body, secrets->whatsapp_app_secret)}});
   if (!res.ok()) {
     err << "antrean send: " << res.status().message() << "\n";
     return kExitError;
@@ -271,8 +273,8 @@ int RunSend(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
 }
 
 int RunTokenAdd(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = ParseOrUsage(argv, "token add", kTokenUsage, {"name", "role", "office", "secrets"}, {},
-                           err, 0, /*ledger_required=*/false);
+  auto args = ParseOrUsage(argv, "token add", kTokenUsage, {"name", "role", "office", "secrets"},
+                           {}, err, 0, /*ledger_required=*/false);
   if (!args) return kExitUsage;
   if (!args->Get("name") || !args->Get("role")) {
     err << "antrean token add: --name and --role are required\n\n" << kTokenUsage;
@@ -308,12 +310,13 @@ int RunSecretsInit(const std::vector<std::string>& argv, std::ostream& out, std:
 }  // namespace
 
 std::vector<Command> ServeCommands() {
-  return {{"serve", "the HTTP service: WhatsApp webhook, staff API, outbox, metrics", kServeUsage,
-           &RunServe},
-          {"send", "send a signed WhatsApp-shaped message to a running server", kSendUsage, &RunSend},
-          {"token add", "create a staff API token (stored hashed)", kTokenUsage, &RunTokenAdd},
-          {"secrets init", "create the secrets file with fresh random secrets", kSecretsUsage,
-           &RunSecretsInit}};
+  return {
+      {"serve", "the HTTP service: WhatsApp webhook, staff API, outbox, metrics", kServeUsage,
+       &RunServe},
+      {"send", "send a signed WhatsApp-shaped message to a running server", kSendUsage, &RunSend},
+      {"token add", "create a staff API token (stored hashed)", kTokenUsage, &RunTokenAdd},
+      {"secrets init", "create the secrets file with fresh random secrets", kSecretsUsage,
+       &RunSecretsInit}};
 }
 
 }  // namespace antrean::cli
