@@ -29,23 +29,7 @@ echo "ingest: $(wc -l < "$OUT/stream.jsonl") commands" >&2
 start=$(date +%s)
 "$BIN" ingest --ledger "$OUT/ledger" --config "$OUT/offices.json" "$OUT/stream.jsonl" > "$OUT/results.jsonl"
 echo "ingested in $(( $(date +%s) - start )) s" >&2
-if "$BIN" audit --help > /dev/null 2>&1; then
-  "$BIN" audit --ledger "$OUT/ledger" --json > "$OUT/flags.jsonl"
-else
-  # Before `antrean audit`: the flags in force, a page of 1000 at a time.
-  : > "$OUT/flags.jsonl"
-  cursor=""
-  while :; do
-    if [ -z "$cursor" ]; then
-      "$BIN" show flags --ledger "$OUT/ledger" --json --limit 1000 > "$OUT/page.json"
-    else
-      "$BIN" show flags --ledger "$OUT/ledger" --json --limit 1000 --cursor "$cursor" > "$OUT/page.json"
-    fi
-    cat "$OUT/page.json" >> "$OUT/flags.jsonl"
-    cursor=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])).get("next_cursor"); print(c or "")' "$OUT/page.json")
-    [ -n "$cursor" ] || break
-  done
-  rm -f "$OUT/page.json"
-fi
+# Every flag in force (the audit's ranked list, without its evidence events).
+"$BIN" audit --ledger "$OUT/ledger" --json --limit 100000 --evidence 0 > "$OUT/flags.jsonl"
 "$BIN" simulate score --truth "$OUT/truth.jsonl" --flags "$OUT/flags.jsonl" --json > "$OUT/score.json"
 "$BIN" simulate score --truth "$OUT/truth.jsonl" --flags "$OUT/flags.jsonl"
