@@ -83,6 +83,7 @@ IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
   auto secrets = app::LoadSecrets(o.secrets);
   if (!secrets.ok()) Die(secrets.status().ToString());
   fs::remove_all(dir);
+  fs::create_directories(fs::path(dir).parent_path());
   auto ledger = store::Ledger::Open(dir, {});
   if (!ledger.ok()) Die("open " + dir + ": " + ledger.status().ToString());
   std::ifstream in(o.stream);
