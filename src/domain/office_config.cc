@@ -110,7 +110,6 @@ std::string LineColumn(std::string_view text, std::size_t offset) {
   return "line " + std::to_string(line) + " column " + std::to_string(col);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Typed field readers. Every error is "<source>: <path>: <what>".
 

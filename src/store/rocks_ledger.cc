@@ -176,9 +176,12 @@ Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
           : rocksdb::DB::Open(db_options, dir, families, &ledger->handles_, &raw);
   if (!s.ok()) {
     // Only the lock itself being held is "locked" (RocksDB: "While lock file: DIR/LOCK:
-    // Resource temporarily unavailable"); failing to create the LOCK file (a read-only file
-    // system: "while open a file for lock") is an I/O error like any other.
-    if (s.IsIOError() && s.ToString().find("While lock file") != std::string::npos) {
+    // Resource temporarily unavailable" from another process, "lock hold by current process"
+    // from this one); failing to create the LOCK file (a read-only file system: "while open a
+    // file for lock") is an I/O error like any other.
+    const std::string why = s.ToString();
+    if (s.IsIOError() && (why.find("While lock file") != std::string::npos ||
+                          why.find("lock hold by current process") != std::string::npos)) {
       return Status::IOError("ledger " + dir + " is locked by another process (" + s.ToString() +
                              ")");
     }
