@@ -378,6 +378,18 @@ Status Inform(Ctx& c, const domain::InfoRequest& info) {
   return Status::Ok();
 }
 
+// A received text is kept whole up to this many bytes, and cut (at a character boundary) beyond
+// it. WhatsApp's own limit is 4096 characters (16 KiB), which the parser refuses beyond anyway;
+// without a cut, a webhook text over an event payload's 1 MiB would not be recorded at all.
+constexpr std::size_t kReceivedTextBytesMax = 64 * 1024;
+
+std::string KeptText(const std::string& text) {
+  if (text.size() <= kReceivedTextBytesMax) return text;
+  std::size_t end = kReceivedTextBytesMax;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 events::MessageReceived Received(const InboundMessage& m, const OfficeConfig* office) {
   events::MessageReceived e;
   e.message_id = m.message_id;
@@ -386,7 +398,7 @@ events::MessageReceived Received(const InboundMessage& m, const OfficeConfig* of
   e.to = m.to;
   e.profile_name = m.profile_name;
   e.kind = m.kind;
-  e.text = m.text;
+  e.text = KeptText(m.text);
   e.media = m.media;
   e.received_at = domain::FormatRfc3339(
       m.at, office != nullptr ? domain::UtcOffsetMinutes(office->time_zone) : 0);

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "app/booking_code.h"
+#include "domain/office_config.h"
 
 namespace antrean::app {
 namespace json = boost::json;
@@ -152,10 +153,10 @@ Result<json::object> ReadObject(const std::string& path) {
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > kSecretsFileBytesMax) return Status::InvalidArgument(path + ": larger than 1 MiB");
-  boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec || !v.is_object()) return Status::InvalidArgument(path + ": expected a JSON object");
-  return v.as_object();
+  auto v = domain::ParseStrictJson(text, path);
+  if (!v.ok()) return v.status();
+  if (!v->is_object()) return Status::InvalidArgument(path + ": expected a JSON object");
+  return v->as_object();
 }
 
 // Writes `text` to `path` atomically and privately: a temporary file (0600), fsync, rename.

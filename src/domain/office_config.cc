@@ -111,22 +111,6 @@ std::string LineColumn(std::string_view text, std::size_t offset) {
   return "line " + std::to_string(line) + " column " + std::to_string(col);
 }
 
-Result<json::value> ParseJson(std::string_view text, const std::string& source) {
-  json::basic_parser<DuplicateKeyHandler> p{json::parse_options()};
-  json::error_code ec;
-  const std::size_t used = p.write_some(false, text.data(), text.size(), ec);
-  if (ec) {
-    const std::string where = source + ": " + LineColumn(text, used) + ": ";
-    if (!p.handler().duplicate.empty()) {
-      return Status::InvalidArgument(where + "duplicate key " + Quote(p.handler().duplicate));
-    }
-    return Status::InvalidArgument(where + "invalid JSON: " + ec.message());
-  }
-  json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
-  if (ec) return Status::InvalidArgument(source + ": invalid JSON: " + ec.message());
-  return v;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Typed field readers. Every error is "<source>: <path>: <what>".
 
@@ -760,6 +744,22 @@ json::value OfficeToJson(const OfficeConfig& office) {
 
 }  // namespace
 
+Result<json::value> ParseStrictJson(std::string_view text, const std::string& source) {
+  json::basic_parser<DuplicateKeyHandler> p{json::parse_options()};
+  json::error_code ec;
+  const std::size_t used = p.write_some(false, text.data(), text.size(), ec);
+  if (ec) {
+    const std::string where = source + ": " + LineColumn(text, used) + ": ";
+    if (!p.handler().duplicate.empty()) {
+      return Status::InvalidArgument(where + "duplicate key " + Quote(p.handler().duplicate));
+    }
+    return Status::InvalidArgument(where + "invalid JSON: " + ec.message());
+  }
+  json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
+  if (ec) return Status::InvalidArgument(source + ": invalid JSON: " + ec.message());
+  return v;
+}
+
 // ---------------------------------------------------------------------------------------------
 // OfficeConfig
 
@@ -860,7 +860,7 @@ Result<OfficeDirectory> LoadOfficeDirectory(std::string_view json_text,
                                    " bytes");
   }
   try {  // Boost.JSON may throw (e.g. bad_alloc); nothing may escape.
-    Result<json::value> root = ParseJson(json_text, source);
+    Result<json::value> root = ParseStrictJson(json_text, source);
     if (!root.ok()) return root.status();
     const Checker checker(source);
     Result<std::vector<OfficeConfig>> offices = ReadFile(checker, *root);

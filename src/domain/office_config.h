@@ -9,6 +9,7 @@
 
 #include <array>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -168,6 +169,12 @@ Result<OfficeDirectory> LoadOfficeDirectory(std::string_view json_text,
                                             std::string_view source_name);
 // Reads the file (at most kOfficeFileBytesMax bytes) and loads it. IOError if it cannot be read.
 Result<OfficeDirectory> LoadOfficeDirectoryFile(const std::string& path);
+
+// `text` as JSON, refusing a key repeated in one object (which would silently override the first,
+// so a typo or a pasted-twice field would go unnoticed). InvalidArgument, naming `source` and the
+// line and column: `duplicate key "k"` or `invalid JSON: ...`. The office file and the secrets
+// file are read with it.
+Result<boost::json::value> ParseStrictJson(std::string_view text, const std::string& source);
 
 // Deterministic JSON of the effective configuration (defaults applied, values normalised, keys
 // sorted bytewise at every level, no whitespace). Equal configurations give equal bytes, so the

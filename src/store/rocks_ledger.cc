@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <unordered_map>
@@ -107,6 +110,25 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, const Optio
   return RocksLedger::OpenRocks(dir, options);
 }
 
+// RocksDB's own log goes to standard error (never standard output, which carries the tools'
+// results), not to a LOG file in the ledger directory: on a full disk, once a write to that file
+// failed, RocksDB 7.8 (Debian builds it with assertions on) aborts the process at the next log
+// line (WritableFileWriter's "sync_without_flush_called_"), so the service could neither answer
+// 503 nor even open the ledger again to say why.
+namespace {
+class RocksLog : public rocksdb::Logger {
+ public:
+  // Errors only: its warnings repeat what the ledger reports itself ("DB::Open() failed: ...").
+  RocksLog() : rocksdb::Logger(rocksdb::InfoLogLevel::ERROR_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    std::fprintf(stderr, "rocksdb: %s\n", line);
+  }
+};
+}  // namespace
+
 Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
                                                        const Options& options) {
   std::unique_ptr<RocksLedger> ledger(new RocksLedger());
@@ -126,7 +148,8 @@ Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
   // Readers must never see a torn write, and the WAL is the durability promise: recover up to the
   // last complete synced batch, never past a damaged record.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
-  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.info_log_level = rocksdb::InfoLogLevel::ERROR_LEVEL;
+  db_options.info_log = std::make_shared<RocksLog>();
   // Reopening after a crash replays the WAL into memtables; writing them out as files first would
   // make a restart take seconds. (A clean Close flushes, so there is no WAL to replay then.)
   db_options.avoid_flush_during_recovery = true;
@@ -140,13 +163,25 @@ Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
       {kIdempotencyFamily, FamilyOptions(true)},
       {kStateFamily, FamilyOptions(true)},
   };
+  // RocksDB logs an error when it creates a missing directory; creating it first keeps a new
+  // ledger's first open quiet. A failure here is reported by the open below.
+  if (db_options.create_if_missing) {
+    std::error_code ignored;
+    std::filesystem::create_directory(dir, ignored);
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       options.read_only
           ? rocksdb::DB::OpenForReadOnly(db_options, dir, families, &ledger->handles_, &raw)
           : rocksdb::DB::Open(db_options, dir, families, &ledger->handles_, &raw);
   if (!s.ok()) {
-    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    // Only the lock itself being held is "locked" (RocksDB: "While lock file: DIR/LOCK:
+    // Resource temporarily unavailable" from another process, "lock hold by current process"
+    // from this one); failing to create the LOCK file (a read-only file system: "while open a
+    // file for lock") is an I/O error like any other.
+    const std::string why = s.ToString();
+    if (s.IsIOError() && (why.find("While lock file") != std::string::npos ||
+                          why.find("lock hold by current process") != std::string::npos)) {
       return Status::IOError("ledger " + dir + " is locked by another process (" + s.ToString() +
                              ")");
     }

@@ -10,6 +10,7 @@
 
 #include "tests/support/http_node.h"
 #include "tests/support/run_binary.h"
+#include "tests/support/serve_load.h"
 #include "tests/support/server_process.h"
 
 namespace antrean {
@@ -22,54 +23,32 @@ class KillTest : public ::testing::Test {
  protected:
   void SetUp() override {
     secrets_ = dir_.path() + "/secrets.json";
-    ASSERT_EQ(support::RunAntrean({"secrets", "init", "--secrets", secrets_}, dir_.path()).exit_code, 0);
-    auto token = support::RunAntrean(
-        {"token", "add", "--name", "auditor-1", "--role", "auditor", "--secrets", secrets_},
-        dir_.path());
-    ASSERT_EQ(token.exit_code, 0) << token.err;
-    auditor_ = token.out.substr(0, token.out.find('\n'));
-    auto secrets = app::LoadSecrets(secrets_);
-    ASSERT_TRUE(secrets.ok());
-    app_secret_ = secrets->whatsapp_app_secret;
+    support::WriteTestSecretsFile(secrets_);
   }
   std::vector<std::string> Args() const {
-    return {"--ledger", dir_.path() + "/ledger", "--config", support::SampleOfficeFile(),
-            "--secrets", secrets_, "--listen", "127.0.0.1:0", "--tick-seconds", "0",
-            "--no-access-log", "--log-level", "warn"};
+    return support::ServeArgs(dir_.path() + "/ledger", secrets_);
   }
   // Posts registrations from `threads` clients until `stop`; remembers the message ids that got 200.
   void Load(const std::string& url, int threads, std::atomic<bool>& stop, int round) {
     std::vector<std::thread> clients;
     for (int t = 0; t < threads; ++t) {
       clients.emplace_back([&, t] {
-        http::Client client(*http::ParseUrl(url), std::chrono::seconds(5));
-        for (int i = 0; !stop; ++i) {
-          const std::string id = "wamid.k" + std::to_string(round) + "." + std::to_string(t) + "." +
-                                 std::to_string(i);
-          char phone[32];
-          std::snprintf(phone, sizeof phone, "62812%d%d%06d", round, t, i);
-          const std::string body = whatsapp::BuildTextWebhook(
-              {support::kBogorPhoneNumberId, support::kBogorDisplay, phone, "X", id,
-               "#ORANG#25011987#" + support::Ddmmyyyy(support::NextServiceDay(1 + i % 20)),
-               support::NowSeconds()});
-          auto r = client.Send("POST", "/webhooks/whatsapp", body,
-                               {{"X-Hub-Signature-256", whatsapp::SignatureHeader(body, app_secret_)}});
-          if (!r.ok()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            continue;
-          }
-          if (r->status == 200) {
-            std::lock_guard lk(mu_);
-            acknowledged_.insert(id);
-          }
-        }
+        support::PostWebhooksUntil(
+            url, support::kAppSecret,
+            {"wamid.k" + std::to_string(round) + "." + std::to_string(t) + ".",
+             [&](int i) { return support::ClientPhone(round, t, i); }, support::RegistrationText,
+             [&](const std::string& id, const std::string&) {
+               std::lock_guard lk(mu_);
+               acknowledged_.insert(id);
+             }},
+            stop);
       });
     }
     for (auto& c : clients) c.join();
   }
   std::set<std::string> RecordedMessageIds(const std::string& url) {
     std::set<std::string> ids;
-    for (const auto& e : support::OfType(TestClient(url).Events(1, auditor_), "message_received.v1")) {
+    for (const auto& e : support::OfType(TestClient(url).Events(), "message_received.v1")) {
       ids.insert(std::string(e.at("payload").at("message_id").as_string()));
     }
     return ids;
@@ -77,7 +56,7 @@ class KillTest : public ::testing::Test {
 
 
   support::TempDir dir_;
-  std::string secrets_, auditor_, app_secret_;
+  std::string secrets_;
   std::mutex mu_;
   std::set<std::string> acknowledged_;
 };

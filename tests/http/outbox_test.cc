@@ -8,52 +8,16 @@
 #include <atomic>
 #include <mutex>
 
-#include "http/server.h"
+#include "tests/support/fake_graph.h"
 #include "tests/support/http_node.h"
 
 namespace antrean {
 namespace {
 
+using support::FakeGraph;
 using support::TestClient;
 using support::TestNode;
 namespace json = boost::json;
-
-// A Graph-API-like receiver: fails the first `failures` sends with 500, then accepts each with a
-// fresh "wamid.OUT<n>". Keeps what it was sent.
-class FakeGraph {
- public:
-  explicit FakeGraph(int failures) : failures_(failures) {
-    auto server = http::Server::Listen("127.0.0.1:0", {}, [this](http::Request req, http::Reply reply) {
-      std::lock_guard lk(mu_);
-      requests_.push_back(req);
-      http::Response r;
-      if (static_cast<int>(requests_.size()) <= failures_) {
-        r.status = 500;
-        r.body = R"({"error":{"message":"Service temporarily unavailable","code":2}})";
-      } else {
-        r.body = R"({"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.OUT)" +
-                 std::to_string(++accepted_) + R"("}]})";
-      }
-      reply(std::move(r));
-    });
-    EXPECT_TRUE(server.ok());
-    server_ = std::move(server).value();
-    server_->Start(1);
-  }
-  ~FakeGraph() { server_->Shutdown(std::chrono::milliseconds(100)); }
-  std::string url() const { return "http://" + server_->address() + "/v25.0"; }
-  std::vector<http::Request> requests() {
-    std::lock_guard lk(mu_);
-    return requests_;
-  }
-
- private:
-  int failures_;
-  int accepted_ = 0;
-  std::mutex mu_;
-  std::vector<http::Request> requests_;
-  std::unique_ptr<http::Server> server_;
-};
 
 void FastOutbox(http::NodeOptions& o, const std::string& url) {
   o.graph_base_url = url;
