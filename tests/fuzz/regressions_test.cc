@@ -1,0 +1,62 @@
+// The fuzz targets' checks on every committed seed and on every input a fuzzer found
+// (tests/fuzz/regressions/<target>/), in the normal test suite: each must pass, so a bug a
+// fuzzer found cannot come back, and the seeds stay inputs the code handles
+// (docs/HARDENING.md, "Fuzzing"). The targets abort on a failed invariant, which fails the test.
+#define ANTREAN_FUZZ_NO_ENTRY
+#include "tests/fuzz/command_line_fuzz.cc"
+#include "tests/fuzz/event_decoder_fuzz.cc"
+#include "tests/fuzz/message_parser_fuzz.cc"
+#include "tests/fuzz/office_config_fuzz.cc"
+#include "tests/fuzz/webhook_fuzz.cc"
+#undef ANTREAN_FUZZ_NO_ENTRY
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace antrean::fuzz {
+namespace {
+
+struct Target {
+  std::string name;
+  int (*one)(const std::uint8_t*, std::size_t);
+};
+
+std::vector<std::filesystem::path> InputsOf(const std::string& target) {
+  std::vector<std::filesystem::path> inputs;
+  for (const char* dir : {"corpus", "regressions"}) {
+    const std::filesystem::path d =
+        std::filesystem::path(ANTREAN_SOURCE_DIR) / "tests/fuzz" / dir / target;
+    if (!std::filesystem::is_directory(d)) continue;
+    for (const auto& f : std::filesystem::directory_iterator(d)) inputs.push_back(f.path());
+  }
+  return inputs;
+}
+
+class FuzzInputs : public ::testing::TestWithParam<Target> {};
+
+TEST_P(FuzzInputs, EverySeedAndEveryFindingPassesTheTargetsChecks) {
+  const auto inputs = InputsOf(GetParam().name);
+  ASSERT_FALSE(inputs.empty()) << "no seeds for " << GetParam().name;
+  for (const auto& path : inputs) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    SCOPED_TRACE(path.string());
+    GetParam().one(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, FuzzInputs,
+                         ::testing::Values(Target{"message_parser", MessageParserOne},
+                                           Target{"webhook", WebhookOne},
+                                           Target{"event_decoder", EventDecoderOne},
+                                           Target{"command_line", CommandLineOne},
+                                           Target{"office_config", OfficeConfigOne}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace antrean::fuzz
