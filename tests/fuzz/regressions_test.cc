@@ -56,7 +56,7 @@ INSTANTIATE_TEST_SUITE_P(Targets, FuzzInputs,
                                            Target{"event_decoder", EventDecoderOne},
                                            Target{"command_line", CommandLineOne},
                                            Target{"office_config", OfficeConfigOne}),
-                         [](const auto& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<Target>& p) { return p.param.name; });
 
 }  // namespace
 }  // namespace antrean::fuzz
