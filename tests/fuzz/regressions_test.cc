@@ -58,5 +58,25 @@ INSTANTIATE_TEST_SUITE_P(Targets, FuzzInputs,
                                            Target{"office_config", OfficeConfigOne}),
                          [](const ::testing::TestParamInfo<Target>& p) { return p.param.name; });
 
+// Findings, each as the behaviour it broke (docs/HARDENING.md lists them).
+
+// message_parser_fuzz: an emoji before the optional trailing '#' stayed in the last field, so
+// the same registration read differently with and without that '#' (and a date field with it
+// was refused).
+TEST(FuzzFindings, EmojiBeforeTrailingHashIsIgnoredAsAtTheEnd) {
+  using domain::MessageFormat;
+  for (auto format : {MessageFormat::kNameBirthArrival, MessageFormat::kNameBirthAddress}) {
+    const std::string message = format == MessageFormat::kNameBirthArrival
+                                    ? "#BUDI#25011987#07082017"
+                                    : "#BUDI#25011987#JL. ENGKU PUTRI";
+    const auto plain = domain::ParseMessage(message, format);
+    ASSERT_TRUE(std::holds_alternative<domain::Registration>(plain));
+    for (const std::string tail : {"\U0001F64F#", " \U0001F64F #", "\U0001F64F\U0001F3FB##"}) {
+      EXPECT_EQ(domain::ParseMessage(message + tail, format), plain) << tail;
+    }
+    EXPECT_EQ(domain::ParseMessage("#\U0001F64F #" + message, format), plain);
+  }
+}
+
 }  // namespace
 }  // namespace antrean::fuzz
