@@ -75,6 +75,9 @@ std::optional<Fault> ReadTimestamp(const json::object& o, std::int64_t* out) {
   if (v == nullptr) return Fault{"timestamp", "missing"};
   const std::optional<std::int64_t> seconds = Seconds(*v);
   if (!seconds) return Fault{"timestamp", "expected seconds since 1970 as a string of digits"};
+  if (*seconds > kWebhookTimestampSecondsMax) {
+    return Fault{"timestamp", "later than 9999-12-31T23:59:59Z"};
+  }
   *out = *seconds;
   return std::nullopt;
 }

@@ -37,6 +37,10 @@ inline constexpr std::size_t kWebhookDepthMax = 32;
 // one is not WhatsApp's and would end up in index keys, so the item is skipped (a profile name
 // is dropped instead: the message is still good without it).
 inline constexpr std::size_t kWebhookFieldBytesMax = 256;
+// "timestamp" is seconds since 1970; the latest one read is 9999-12-31T23:59:59Z, the end of the
+// dates we represent (domain/civil_time.h). A larger one is no time at all, and in microseconds
+// (the decision clock) it would overflow int64; the item is skipped.
+inline constexpr std::int64_t kWebhookTimestampSecondsMax = 253'402'300'799;
 
 // One element of entry[].changes[].value.messages[].
 struct WebhookMessage {

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,32 @@ TEST(FuzzFindings, EmojiBeforeTrailingHashIsIgnoredAsAtTheEnd) {
     }
     EXPECT_EQ(domain::ParseMessage("#\U0001F64F #" + message, format), plain);
   }
+}
+
+// webhook_fuzz: a "timestamp" of 150249949416383 seconds was read, and the webhook route's
+// decision clock (seconds * 1'000'000) overflowed int64, undefined behaviour. Now a timestamp
+// after 9999-12-31T23:59:59Z skips the item; the last representable second is still read.
+TEST(FuzzFindings, WebhookTimestampBeyondYear9999IsSkipped) {
+  whatsapp::TextWebhookSpec spec;
+  spec.phone_number_id = "100000000000001";
+  spec.from = "6281234567890";
+  spec.message_id = "wamid.1";
+  spec.text = "#BUDI#25011987#07082017";
+  for (std::int64_t seconds :
+       {whatsapp::kWebhookTimestampSecondsMax + 1, std::int64_t{150249949416383},
+        std::numeric_limits<std::int64_t>::max()}) {
+    spec.timestamp_s = seconds;
+    auto batch = whatsapp::ParseWebhook(whatsapp::BuildTextWebhook(spec));
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    EXPECT_TRUE(batch->messages.empty()) << seconds;
+    ASSERT_EQ(batch->problems.size(), 1u) << seconds;
+    EXPECT_NE(batch->problems[0].message.find("9999-12-31"), std::string::npos);
+  }
+  spec.timestamp_s = whatsapp::kWebhookTimestampSecondsMax;
+  auto batch = whatsapp::ParseWebhook(whatsapp::BuildTextWebhook(spec));
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->messages.size(), 1u);
+  EXPECT_EQ(batch->messages[0].timestamp_s, whatsapp::kWebhookTimestampSecondsMax);
 }
 
 }  // namespace
