@@ -3,6 +3,8 @@
 // decides checked the way the ledger would need it (docs/HARDENING.md, "Fuzzing").
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -28,6 +30,17 @@ namespace antrean::fuzz {
   do {                                                   \
     if (!(cond)) ::antrean::fuzz::Fail(#cond, (detail)); \
   } while (0)
+
+// The libFuzzer entry point calling `one`; left out where regressions_test.cc includes the
+// targets to run their checks on the committed inputs.
+#ifdef ANTREAN_FUZZ_NO_ENTRY
+#define ANTREAN_FUZZ_ENTRY(one)
+#else
+#define ANTREAN_FUZZ_ENTRY(one)                                                       \
+  extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) { \
+    return one(data, size);                                                           \
+  }
+#endif
 
 // The decision state as rows in memory: what the service keeps in RocksDB's `state` family.
 class MemoryState final : public projections::StateRows {

@@ -61,8 +61,4 @@ int OfficeConfigOne(const std::uint8_t* data, std::size_t size) {
 }
 }  // namespace antrean::fuzz
 
-#ifndef ANTREAN_FUZZ_NO_ENTRY
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  return antrean::fuzz::OfficeConfigOne(data, size);
-}
-#endif
+ANTREAN_FUZZ_ENTRY(antrean::fuzz::OfficeConfigOne)

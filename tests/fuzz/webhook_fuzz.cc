@@ -1,5 +1,5 @@
 // The webhook payload handler after the signature check: the body Meta POSTs, read by
-// whatsapp::ParseWebhook and turned into commands the way http/webhook_routes.cc does, then
+// whatsapp::ParseWebhook, turned into commands by http::CommandsOf (as the route does), then
 // decided against an in-memory state with the sample offices. Checks that the parser keeps its
 // limits and paths, and that nothing a body can carry makes the decision step emit an event the
 // ledger or replay would refuse.
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "app/replies.h"
-#include "domain/phone.h"
+#include "http/webhook_commands.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "whatsapp/webhook.h"
 
@@ -16,46 +16,36 @@ namespace antrean::fuzz::webhook {
 
 bool Within(const std::string& s) { return s.size() <= whatsapp::kWebhookFieldBytesMax; }
 
-// As http/webhook_routes.cc: a wa_id is the events' phone form, or else an Indonesian number.
-std::optional<std::string> PhoneOf(std::string_view wa_id) {
-  if (events::IsPhone(wa_id)) return std::string(wa_id);
-  auto normalised = domain::NormalizePhone(wa_id);
-  if (normalised.ok()) return *normalised;
-  return std::nullopt;
+// The route's fallback clock for an item without a timestamp; fixed, so runs are reproducible.
+constexpr std::int64_t kNowMicros = 1'500'000'000'000'000;
+
+void CheckBatch(const whatsapp::WebhookBatch& batch) {
+  for (const auto& m : batch.messages) {
+    FUZZ_CHECK(m.path.starts_with("entry["), m.path);
+    FUZZ_CHECK(!m.id.empty() && Within(m.id) && Within(m.from) && Within(m.type), m.path);
+    FUZZ_CHECK(!m.profile_name || Within(*m.profile_name), m.path);
+    FUZZ_CHECK(m.timestamp_s >= 0 && m.timestamp_s <= whatsapp::kWebhookTimestampSecondsMax,
+               m.path);
+  }
+  for (const auto& s : batch.statuses) {
+    FUZZ_CHECK(s.path.starts_with("entry["), s.path);
+    FUZZ_CHECK(Within(s.id) && Within(s.status) && Within(s.recipient_id), s.path);
+    FUZZ_CHECK(s.timestamp_s >= 0 && s.timestamp_s <= whatsapp::kWebhookTimestampSecondsMax,
+               s.path);
+  }
 }
 
-void DecideMessage(const whatsapp::WebhookMessage& m, MemoryState& state) {
-  FUZZ_CHECK(m.path.starts_with("entry["), m.path);
-  FUZZ_CHECK(!m.id.empty() && Within(m.id) && Within(m.from) && Within(m.type), m.path);
-  FUZZ_CHECK(!m.profile_name || Within(*m.profile_name), m.path);
-  auto from = PhoneOf(m.from);
-  if (!from) return;  // the route answers it as a problem
-  const auto& offices = SampleOffices();
-  const auto* office = offices.FindByPhoneNumberId(m.phone_number_id);
-  if (office == nullptr) office = offices.FindByWhatsAppNumber(m.display_phone_number);
-  app::InboundMessage in;
-  in.message_id = m.id;
-  in.office = office ? office->id : "";
-  in.from = *from;
-  if (!m.display_phone_number.empty()) in.to = m.display_phone_number;
-  in.profile_name = m.profile_name;
-  in.kind = m.type;
-  in.text = m.text;
-  in.media = m.media;
-  // The route falls back to its own clock for a missing timestamp; a fixed one keeps runs
-  // reproducible.
-  in.at = domain::Instant{(m.timestamp_s > 0 ? m.timestamp_s : 1'500'000'000) * 1'000'000};
-  CheckDecision(app::DecideMessage(office, in, state, kCodeKey), in.at.micros_since_epoch, state);
+// Decides a command as the service would, against `state`.
+Result<app::Decision> Decide(const app::Command& c, MemoryState& state) {
+  if (const auto* m = std::get_if<app::InboundMessage>(&c)) {
+    return app::DecideMessage(SampleOffices().FindById(m->office), *m, state, kCodeKey);
+  }
+  return app::DecideDeliveryStatus(std::get<app::DeliveryStatusCommand>(c), state);
 }
 
-void DecideStatus(const whatsapp::WebhookStatus& s, MemoryState& state) {
-  FUZZ_CHECK(s.path.starts_with("entry["), s.path);
-  FUZZ_CHECK(Within(s.id) && Within(s.status) && Within(s.recipient_id), s.path);
-  auto recipient = PhoneOf(s.recipient_id);
-  if (!recipient || !events::InList<events::kDeliveryStatuses>(s.status)) return;
-  const domain::Instant at{(s.timestamp_s > 0 ? s.timestamp_s : 1'500'000'000) * 1'000'000};
-  app::DeliveryStatusCommand c{at, s.id, s.status, *recipient, s.error_code, s.error_title};
-  CheckDecision(app::DecideDeliveryStatus(c, state), at.micros_since_epoch, state);
+std::int64_t AtOf(const app::Command& c) {
+  if (const auto* m = std::get_if<app::InboundMessage>(&c)) return m->at.micros_since_epoch;
+  return std::get<app::DeliveryStatusCommand>(c).at.micros_since_epoch;
 }
 
 }  // namespace antrean::fuzz::webhook
@@ -70,16 +60,19 @@ int WebhookOne(const std::uint8_t* data, std::size_t size) {
     return 0;
   }
   FUZZ_CHECK(size <= whatsapp::kWebhookBodyBytesMax, "an over-long body was read");
-  for (const auto& p : batch->problems) FUZZ_CHECK(!p.path.empty() && !p.message.empty(), p.path);
+  webhook::CheckBatch(*batch);
+  // What the route submits, decided in order against one state, as the service would.
+  const auto [commands, problems] = http::CommandsOf(*batch, SampleOffices(), webhook::kNowMicros);
+  FUZZ_CHECK(commands.size() + problems.size() ==
+                 batch->messages.size() + batch->statuses.size() + batch->problems.size(),
+             "an item was lost without a problem");
+  for (const auto& p : problems) FUZZ_CHECK(!p.path.empty() && !p.message.empty(), p.path);
   MemoryState state;
-  for (const auto& m : batch->messages) webhook::DecideMessage(m, state);
-  for (const auto& s : batch->statuses) webhook::DecideStatus(s, state);
+  for (const auto& c : commands) {
+    CheckDecision(webhook::Decide(c, state), webhook::AtOf(c), state);
+  }
   return 0;
 }
 }  // namespace antrean::fuzz
 
-#ifndef ANTREAN_FUZZ_NO_ENTRY
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  return antrean::fuzz::WebhookOne(data, size);
-}
-#endif
+ANTREAN_FUZZ_ENTRY(antrean::fuzz::WebhookOne)
