@@ -53,6 +53,11 @@ build() {
 
 # The sanitizer build: clang, so that the same build also links the libFuzzer targets.
 sanitize_build() {
+  # A build-sanitize/ configured before it was made with clang (g++, no fuzz targets) is redone.
+  if [ -f build-sanitize/CMakeCache.txt ] &&
+     ! grep -q '^ANTREAN_FUZZ:BOOL=ON' build-sanitize/CMakeCache.txt; then
+    rm -rf build-sanitize
+  fi
   configure build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
     -DANTREAN_SANITIZE=ON -DANTREAN_FUZZ=ON -DANTREAN_BENCHMARKS=OFF
   cmake --build build-sanitize -j "$JOBS"

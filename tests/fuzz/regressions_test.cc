@@ -105,5 +105,22 @@ TEST(FuzzFindings, WebhookTimestampBeyondYear9999IsSkipped) {
   EXPECT_EQ(batch->messages[0].timestamp_s, whatsapp::kWebhookTimestampSecondsMax);
 }
 
+// command_line_fuzz: a whatsapp.message line with "channel":"bogor" was parsed, and the decision
+// made a message_received.v1 event that does not decode (the service then refused the line with
+// a message about the event, not the field). Now the line is refused naming "channel".
+TEST(FuzzFindings, CommandWithUnknownChannelIsRefusedNamingTheField) {
+  const std::string line =
+      R"({"type":"whatsapp.message","at":"2026-03-02T07:31:40+07:00","office":"bogor",)"
+      R"("message_id":"m","from":"6281234567890","text":"#BUDI#25011987#04032026","channel":)";
+  auto refused = app::ParseCommand(line + R"("bogor"})");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.status().IsInvalidArgument());
+  EXPECT_NE(refused.status().message().find("field \"channel\""), std::string::npos)
+      << refused.status().ToString();
+  for (const char* channel : {R"("whatsapp"})", R"("import"})"}) {
+    EXPECT_TRUE(app::ParseCommand(line + channel).ok()) << channel;
+  }
+}
+
 }  // namespace
 }  // namespace antrean::fuzz
