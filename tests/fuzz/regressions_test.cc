@@ -17,6 +17,7 @@
 #include <iterator>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace antrean::fuzz {
@@ -119,6 +120,29 @@ TEST(FuzzFindings, CommandWithUnknownChannelIsRefusedNamingTheField) {
       << refused.status().ToString();
   for (const char* channel : {R"("whatsapp"})", R"("import"})"}) {
     EXPECT_TRUE(app::ParseCommand(line + channel).ok()) << channel;
+  }
+}
+
+// command_line_fuzz: "from":"" was parsed as no phone at all, and the decision made an event
+// without one. Now an empty phone is refused naming its field, in every command that has one.
+TEST(FuzzFindings, CommandWithEmptyPhoneIsRefusedNamingTheField) {
+  const std::pair<const char*, const char*> lines[] = {
+      {R"({"type":"whatsapp.message","at":"2026-03-02T07:31:40+07:00","office":"bogor",)"
+       R"("message_id":"m","from":"","text":"#syarat"})",
+       "from"},
+      {R"({"type":"whatsapp.status","at":"2017-08-01T08:00:00+07:00",)"
+       R"("provider_message_id":"wamid.X","status":"read","recipient":""})",
+       "recipient"},
+      {R"({"type":"audit.unblacklist","at":"2017-08-01T08:00:00+07:00","auditor":"a",)"
+       R"("phone":"","reason":"appeal"})",
+       "phone"},
+  };
+  for (const auto& [line, field] : lines) {
+    auto refused = app::ParseCommand(line);
+    ASSERT_FALSE(refused.ok()) << line;
+    EXPECT_NE(refused.status().message().find("field \"" + std::string(field) + "\""),
+              std::string::npos)
+        << refused.status().ToString();
   }
 }
 
