@@ -145,6 +145,9 @@ Result<InboundMessage> ParseWhatsAppMessage(Reader& r, domain::Instant at) {
       events::Media md;
       md.kind = mr.Str("kind", 32);
       md.id = mr.Str("id", 256);
+      // The event requires both (found by fuzzing); a missing one has already failed.
+      if (md.kind.empty()) mr.Fail(FieldError("kind", "must not be empty"));
+      if (md.id.empty()) mr.Fail(FieldError("id", "must not be empty"));
       if (auto mt = mr.Str("mime_type", 128, false); !mt.empty()) md.mime_type = mt;
       if (auto sh = mr.Str("sha256", 128, false); !sh.empty()) md.sha256 = sh;
       // `field "kind": ...` becomes `field "media.kind": ...`.

@@ -146,5 +146,23 @@ TEST(FuzzFindings, CommandWithEmptyPhoneIsRefusedNamingTheField) {
   }
 }
 
+// command_line_fuzz: "media":{"kind":"image","id":""} was parsed, and the decision made an event
+// whose media does not decode. Now an empty media id or kind is refused naming the field.
+TEST(FuzzFindings, CommandWithEmptyMediaIdOrKindIsRefusedNamingTheField) {
+  const std::string line =
+      R"({"type":"whatsapp.message","at":"2026-03-02T07:37:00+07:00","office":"batam",)"
+      R"("message_id":"m","from":"6282211112222","kind":"image","text":"ANI#12121990#Jl. X",)";
+  for (const auto& [media, field] :
+       {std::pair{R"("media":{"kind":"image","id":""}})", "media.id"},
+        std::pair{R"("media":{"kind":"","id":"m-1"}})", "media.kind"}}) {
+    auto refused = app::ParseCommand(line + media);
+    ASSERT_FALSE(refused.ok()) << media;
+    EXPECT_NE(refused.status().message().find("field \"" + std::string(field) + "\""),
+              std::string::npos)
+        << refused.status().ToString();
+  }
+  EXPECT_TRUE(app::ParseCommand(line + R"("media":{"kind":"image","id":"m-1"}})").ok());
+}
+
 }  // namespace
 }  // namespace antrean::fuzz
