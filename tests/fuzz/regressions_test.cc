@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,9 @@ std::vector<std::filesystem::path> InputsOf(const std::string& target) {
   }
   return inputs;
 }
+
+// The target's name in test output, rather than its bytes.
+void PrintTo(const Target& target, std::ostream* os) { *os << target.name; }
 
 class FuzzInputs : public ::testing::TestWithParam<Target> {};
 
