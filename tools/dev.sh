@@ -83,7 +83,7 @@ fuzz_run() {  # fuzz_run SECONDS [TARGET...]: each target in turn, from its comm
       return 1
     fi
     # The figures docs/HARDENING.md reports: executions, coverage, features, corpus size.
-    grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units)' "var/fuzz/$t.log"
+    grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units)' "var/fuzz/$t.log"
   done
 }
 
