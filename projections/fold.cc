@@ -25,7 +25,7 @@ constexpr bool kFolded =
            events::OfficeConfigurationApplied, events::ReplyQueued, events::ReplySent,
            events::ReplyFailed>;
 template <class T>
-constexpr bool kNoBranch = false;
+[[maybe_unused]] constexpr bool kNoBranch = false;  // clang 14: used only in a static_assert
 
 std::string Utc(std::int64_t at_us) { return domain::FormatRfc3339(domain::Instant{at_us}, 0); }
 

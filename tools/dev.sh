@@ -4,7 +4,10 @@
 #   tools/dev.sh run     install what is missing, build, start `antrean serve` on ./var/ledger
 #                        (http://127.0.0.1:8080; LISTEN=HOST:PORT to change)
 #   tools/dev.sh test    install what is missing, build, run every test, then again under
-#                        AddressSanitizer + UndefinedBehaviorSanitizer
+#                        AddressSanitizer + UndefinedBehaviorSanitizer (clang), and each fuzz
+#                        target for FUZZ_CI_SECONDS (15) over its corpus
+#   tools/dev.sh fuzz [SECONDS] [TARGET...]
+#                        build the fuzz targets and run each for SECONDS (600) (docs/HARDENING.md)
 #   tools/dev.sh setup   only install the Debian packages (apt-get; needs root)
 #   tools/dev.sh build   only build (build/, RelWithDebInfo)
 #   tools/dev.sh bench   build and run the benchmarks (see benchmarks/README.md)
@@ -18,6 +21,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev
 )
 # Only for `bench`: http_bench's baseline (nginx answering a fixed 200 beside our server).
 BENCH_PACKAGES=(nginx-light)
@@ -45,6 +49,42 @@ configure() {  # configure DIR [cmake args...]
 build() {
   configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo
   cmake --build build -j "$JOBS"
+}
+
+# The sanitizer build: clang, so that the same build also links the libFuzzer targets.
+sanitize_build() {
+  # A build-sanitize/ configured before it was made with clang (g++, no fuzz targets) is redone.
+  if [ -f build-sanitize/CMakeCache.txt ] &&
+     ! grep -q '^ANTREAN_FUZZ:BOOL=ON' build-sanitize/CMakeCache.txt; then
+    rm -rf build-sanitize
+  fi
+  configure build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DANTREAN_SANITIZE=ON -DANTREAN_FUZZ=ON -DANTREAN_BENCHMARKS=OFF
+  cmake --build build-sanitize -j "$JOBS"
+}
+
+FUZZ_TARGETS=(message_parser webhook event_decoder command_line office_config)
+
+fuzz_run() {  # fuzz_run SECONDS [TARGET...]: each target in turn, from its committed corpus
+  local seconds=$1; shift
+  local targets=("$@")
+  [ ${#targets[@]} -gt 0 ] || targets=("${FUZZ_TARGETS[@]}")
+  for t in "${targets[@]}"; do
+    # New inputs go to var/fuzz/corpus/T (kept between runs, not committed); the committed seeds
+    # are only read. A crash is written to var/fuzz/T-crash-<sha1> and fails the run.
+    local work=var/fuzz/corpus/$t
+    mkdir -p "$work"
+    echo "== fuzz $t for ${seconds}s =="
+    if ! build-sanitize/tests/fuzz/${t}_fuzz -max_total_time="$seconds" -timeout=25 \
+         -print_final_stats=1 -dict=tests/fuzz/$t.dict -artifact_prefix="var/fuzz/$t-" \
+         "$work" "tests/fuzz/corpus/$t" > "var/fuzz/$t.log" 2>&1; then
+      tail -n 40 "var/fuzz/$t.log"
+      echo "fuzz $t failed: the input is in var/fuzz/$t-*, the whole log in var/fuzz/$t.log"
+      return 1
+    fi
+    # The figures docs/HARDENING.md reports: executions, coverage, features, corpus size.
+    grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units)' "var/fuzz/$t.log"
+  done
 }
 
 run_tests() {  # run_tests DIR
@@ -76,10 +116,16 @@ case "$cmd" in
     setup; build
     run_tests build
     echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
-    configure build-sanitize -DCMAKE_BUILD_TYPE=Debug -DANTREAN_SANITIZE=ON -DANTREAN_BENCHMARKS=OFF
-    cmake --build build-sanitize -j "$JOBS"
+    sanitize_build
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
       run_tests build-sanitize
+    echo "== each fuzz target for ${FUZZ_CI_SECONDS:-15}s (tools/dev.sh fuzz for a longer run) =="
+    fuzz_run "${FUZZ_CI_SECONDS:-15}"
+    ;;
+  fuzz)
+    setup; sanitize_build
+    shift
+    fuzz_run "${1:-600}" "${@:2}"
     ;;
   bench)
     setup "${BENCH_PACKAGES[@]}"; build

@@ -96,8 +96,9 @@ class Reader {
   }
   // A required phone in any written form, normalised (domain::NormalizePhone).
   std::string Phone(std::string_view name) {
+    // An empty phone is refused like any other that is not one (found by fuzzing); a missing
+    // one has already failed as required.
     const std::string written = Str(name, domain::kPhoneInputBytesMax);
-    if (written.empty()) return {};
     auto phone = domain::NormalizePhone(written);
     if (!phone.ok()) {
       Fail(FieldError(name, phone.status().message()));
@@ -131,6 +132,10 @@ Result<InboundMessage> ParseWhatsAppMessage(Reader& r, domain::Instant at) {
   if (auto t = r.Str("to", 64, false); !t.empty()) m.to = t;
   if (auto k = r.Str("kind", 32, false); !k.empty()) m.kind = k;
   if (auto c = r.Str("channel", 32, false); !c.empty()) m.channel = c;
+  // The event would refuse any other channel; say so here, naming the field (found by fuzzing).
+  if (!events::InList<events::kChannels>(m.channel)) {
+    r.Fail(FieldError("channel", "expected whatsapp or import"));
+  }
   m.text = r.Str("text", 16 * 1024, false);
   if (const json::value* media = r.Take("media")) {
     if (!media->is_object()) {
@@ -140,6 +145,9 @@ Result<InboundMessage> ParseWhatsAppMessage(Reader& r, domain::Instant at) {
       events::Media md;
       md.kind = mr.Str("kind", 32);
       md.id = mr.Str("id", 256);
+      // The event requires both (found by fuzzing); a missing one has already failed.
+      if (md.kind.empty()) mr.Fail(FieldError("kind", "must not be empty"));
+      if (md.id.empty()) mr.Fail(FieldError("id", "must not be empty"));
       if (auto mt = mr.Str("mime_type", 128, false); !mt.empty()) md.mime_type = mt;
       if (auto sh = mr.Str("sha256", 128, false); !sh.empty()) md.sha256 = sh;
       // `field "kind": ...` becomes `field "media.kind": ...`.

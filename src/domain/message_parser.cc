@@ -180,6 +180,20 @@ ParseError Error(std::string_view reason, std::string detail) {
 // ---------------------------------------------------------------------------------------------
 // Folding and splitting
 
+// Emoji at either end are ignored also when the optional leading or trailing '#'s stand outside
+// them: "#BUDI#25011987#07082017 🙏#" reads as "#BUDI#25011987#07082017#" does, not with "🙏" in
+// its last field. Drops the pictographs and spaces among the '#'s at both ends; keeps the '#'s.
+Text TrimEdgePictographs(const Text& in) {
+  auto edge = [](char32_t cp) { return cp == '#' || IsSpace(cp) || IsPictograph(cp); };
+  std::size_t b = 0, e = in.size();
+  while (b < e && edge(in[b])) ++b;
+  while (e > b && edge(in[e - 1])) --e;
+  Text out(static_cast<std::size_t>(std::count(in.begin(), in.begin() + b, U'#')), U'#');
+  out.append(in, b, e - b);
+  out.append(static_cast<std::size_t>(std::count(in.begin() + e, in.end(), U'#')), U'#');
+  return out;
+}
+
 // Decodes, checks limits and folds. On success `folded` holds the message with spaces, full
 // width and invisible characters normalised and emoji trimmed off both ends.
 std::optional<ParseError> FoldMessage(std::string_view text, Text* folded) {
@@ -217,7 +231,7 @@ std::optional<ParseError> FoldMessage(std::string_view text, Text* folded) {
                      "Pesan berisi karakter kontrol yang tidak terlihat; ketik ulang pesannya.");
     }
   }
-  *folded = Tidy(out, /*trim_pictographs=*/true);
+  *folded = Tidy(TrimEdgePictographs(out), /*trim_pictographs=*/true);
   return std::nullopt;
 }
 

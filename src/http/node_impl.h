@@ -65,7 +65,6 @@ class NodeImpl final : public Node {
   void Submit(const app::Command& command, app::Service::Done done);
   std::shared_ptr<const domain::OfficeDirectory> offices() const;
   std::int64_t NowMicros() const;
-  domain::Instant WebhookTime(std::int64_t timestamp_s) const;
   // Runs slow work (board as_of rebuilds, verify) off the HTTP threads.
   void Background(std::function<void()> work);
 

@@ -7,31 +7,14 @@
 #include <mutex>
 
 #include "app/result_json.h"
-#include "domain/phone.h"
-#include "events/codec.h"
 #include "http/node_impl.h"
+#include "http/webhook_commands.h"
 #include "whatsapp/webhook.h"
 
 namespace antrean::http {
 namespace json = boost::json;
 
 namespace {
-
-// WhatsApp identifies people by wa_id: digits with country code, which is the events' phone form;
-// a number written otherwise is normalised as an Indonesian one.
-std::optional<std::string> PhoneOf(std::string_view wa_id) {
-  if (events::IsPhone(wa_id)) return std::string(wa_id);
-  auto normalised = domain::NormalizePhone(wa_id);
-  if (normalised.ok()) return *normalised;
-  return std::nullopt;
-}
-
-const domain::OfficeConfig* OfficeOf(const domain::OfficeDirectory& offices,
-                                     const std::string& phone_number_id,
-                                     const std::string& display_phone_number) {
-  if (const auto* o = offices.FindByPhoneNumberId(phone_number_id)) return o;
-  return offices.FindByWhatsAppNumber(display_phone_number);
-}
 
 // The answers of one delivery, gathered as each command becomes durable.
 struct Delivery {
@@ -59,12 +42,6 @@ void Finish(const std::shared_ptr<Delivery>& d) {
 }
 
 }  // namespace
-
-// WhatsApp's `timestamp` is the decision clock (docs/API.md); a payload without one is decided
-// at the time it arrived.
-domain::Instant NodeImpl::WebhookTime(std::int64_t timestamp_s) const {
-  return domain::Instant{timestamp_s > 0 ? timestamp_s * 1'000'000 : NowMicros()};
-}
 
 void NodeImpl::WebhookVerify(const Request& req, const Params&, const app::ApiToken*,
                              Reply reply) {
@@ -101,43 +78,9 @@ void NodeImpl::WebhookPost(const Request& req, const Params&, const app::ApiToke
 
   auto d = std::make_shared<Delivery>();
   d->reply = std::move(reply);
-  std::vector<app::Command> commands;
-  for (const auto& p : batch->problems) d->problems.push_back({{"path", p.path}, {"error", p.message}});
   const auto offices = this->offices();
-  for (const auto& m : batch->messages) {
-    auto from = PhoneOf(m.from);
-    if (!from) {
-      d->problems.push_back({{"path", m.path + ".from"},
-                             {"error", "\"" + m.from + "\" is not a phone number"}});
-      continue;
-    }
-    app::InboundMessage in;
-    in.message_id = m.id;
-    const auto* office = OfficeOf(*offices, m.phone_number_id, m.display_phone_number);
-    in.office = office ? office->id : "";
-    in.from = *from;
-    if (!m.display_phone_number.empty()) in.to = m.display_phone_number;
-    in.profile_name = m.profile_name;
-    in.kind = m.type;
-    in.text = m.text;
-    in.media = m.media;
-    in.at = WebhookTime(m.timestamp_s);
-    commands.emplace_back(std::move(in));
-  }
-  for (const auto& s : batch->statuses) {
-    auto recipient = PhoneOf(s.recipient_id);
-    const bool known = events::InList<events::kDeliveryStatuses>(s.status);
-    if (!recipient || !known) {
-      d->problems.push_back(
-          {{"path", s.path},
-           {"error", !known ? "status \"" + s.status + "\" is not one we record"
-                            : "recipient \"" + s.recipient_id + "\" is not a phone number"}});
-      continue;
-    }
-    app::DeliveryStatusCommand c{WebhookTime(s.timestamp_s), s.id, s.status, *recipient,
-                                 s.error_code, s.error_title};
-    commands.emplace_back(std::move(c));
-  }
+  auto [commands, problems] = CommandsOf(*batch, *offices, NowMicros());
+  for (const auto& p : problems) d->problems.push_back({{"path", p.path}, {"error", p.message}});
   metrics_.Webhook(batch->messages.size(), batch->statuses.size(), d->problems.size());
   for (const auto& p : d->problems) {
     spdlog::warn("webhook item skipped: {}", json::serialize(p));

@@ -70,18 +70,13 @@ std::optional<std::int64_t> Seconds(const json::value& v) {
   return std::nullopt;
 }
 
-// The last timestamp read: 9998-12-31T23:59:59Z. Later ones would overflow the microseconds of
-// the decision clock, or give local dates and booking horizons past year 9999, which the ledger's
-// times cannot hold; the message would then not even be recorded as received.
-constexpr std::int64_t kTimestampSecondsMax = 253'370'764'799;
 
-std::optional<Fault> ReadTimestamp(const json::object& o, std::int64_t* out) {
   const json::value* v = o.if_contains("timestamp");
   if (v == nullptr) return Fault{"timestamp", "missing"};
   const std::optional<std::int64_t> seconds = Seconds(*v);
   if (!seconds) return Fault{"timestamp", "expected seconds since 1970 as a string of digits"};
-  if (*seconds > kTimestampSecondsMax) {
-    return Fault{"timestamp", "after the year 9998 (" + std::to_string(kTimestampSecondsMax) +
+  if (*seconds > kWebhookTimestampSecondsMax) {
+    return Fault{"timestamp", "after the year 9998 (" + std::to_string(kWebhookTimestampSecondsMax) +
                                   " at most)"};
   }
   *out = *seconds;

@@ -37,6 +37,11 @@ inline constexpr std::size_t kWebhookDepthMax = 32;
 // one is not WhatsApp's and would end up in index keys, so the item is skipped (a profile name
 // is dropped instead: the message is still good without it).
 inline constexpr std::size_t kWebhookFieldBytesMax = 256;
+// "timestamp" is seconds since 1970; the latest one read is 9998-12-31T23:59:59Z. Later ones
+// would overflow int64 in microseconds (the decision clock), or give local dates and booking
+// horizons past year 9999, the end of the dates we represent (domain/civil_time.h), so that the
+// message could not even be recorded as received; the item is skipped and listed as a problem.
+inline constexpr std::int64_t kWebhookTimestampSecondsMax = 253'370'764'799;
 
 // One element of entry[].changes[].value.messages[].
 struct WebhookMessage {

@@ -208,8 +208,9 @@ TEST(OfficeConfigErrors, BadValuesNameTheFieldPath) {
               "WIB, WITA or WIT");
   ExpectError([](json::object& f) { Office(f, 0)["message_format"] = "free_text"; },
               "offices[0].message_format", "name_birth_arrival");
-  ExpectError([](json::object& f) { f["defaults"].as_object()["holidays"] = {"2017-02-30"}; },
-              "defaults.holidays[0]", "does not exist");
+  ExpectError(
+      [](json::object& f) { f["defaults"].as_object()["holidays"] = json::array{"2017-02-30"}; },
+      "defaults.holidays[0]", "does not exist");
   ExpectError(
       [](json::object& f) {
         Office(f, 0)["service_days"] = {"Mon", "Funday"};
