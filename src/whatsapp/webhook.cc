@@ -70,7 +70,7 @@ std::optional<std::int64_t> Seconds(const json::value& v) {
   return std::nullopt;
 }
 
-
+std::optional<Fault> ReadTimestamp(const json::object& o, std::int64_t* out) {
   const json::value* v = o.if_contains("timestamp");
   if (v == nullptr) return Fault{"timestamp", "missing"};
   const std::optional<std::int64_t> seconds = Seconds(*v);
