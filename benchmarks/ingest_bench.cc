@@ -51,13 +51,14 @@
 #include <vector>
 
 #include "app/commands.h"
-#include "tools/cli/office_clones.h"
 #include "app/registration.h"
 #include "app/result_json.h"
 #include "app/service.h"
+#include "common/splitmix.h"
 #include "domain/civil_time.h"
 #include "domain/office_config.h"
 #include "store/ledger.h"
+#include "tools/cli/office_clones.h"
 
 namespace {
 
@@ -128,14 +129,8 @@ std::string Fresh(const BenchOptions& o, const std::string& name) {
   return p.string();
 }
 
-// ---- Deterministic randomness
+// ---- Deterministic randomness (SplitMix64, common/splitmix.h)
 // --------------------------------------------------------------------
-std::uint64_t SplitMix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 class Rng {
  public:

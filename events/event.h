@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -44,6 +45,15 @@ consteval bool TypeNamesAreValid() {
   return true;
 }
 static_assert(TypeNamesAreValid(), "event type names must be unique and fit kEventTypeBytesMax");
+
+// A set of event types, named once: whether a type is in it (at compile time, for a visitor's
+// branches) and whether a stored type name names one of them (for skipping the others unread).
+template <class... Ts>
+struct EventSet {
+  template <class T>
+  static constexpr bool kHas = (std::is_same_v<T, Ts> || ...);
+  static bool Names(std::string_view type) { return ((Ts::kType == type) || ...); }
+};
 
 // The stored type name of the event, e.g. "booking_code_issued.v1".
 inline std::string_view TypeName(const Event& event) {

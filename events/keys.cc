@@ -4,6 +4,8 @@
 #include <cassert>
 #include <type_traits>
 
+#include "common/utf8.h"
+
 namespace antrean::events {
 namespace {
 
@@ -27,12 +29,8 @@ std::string Finish(std::string_view prefix, std::string_view body) {
   for (char c : body) {
     if (c != '\0') key.push_back(c);
   }
-  if (key.size() > store::kIndexKeyBytesMax) {
-    std::size_t n = store::kIndexKeyBytesMax;
-    // Back up over UTF-8 continuation bytes (10xxxxxx) so no character is split.
-    while (n > prefix.size() && (static_cast<unsigned char>(key[n]) & 0xC0) == 0x80) --n;
-    key.resize(n);
-  }
+  // No character is split (the prefix is ASCII, so the cut never reaches into it).
+  key.resize(Utf8Prefix(key, store::kIndexKeyBytesMax).size());
   assert(key.size() <= store::kIndexKeyBytesMax);
   assert(key.find('\0') == std::string::npos);
   return key;

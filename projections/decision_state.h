@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "domain/forensics_thresholds.h"
 
 namespace antrean::projections {
 
@@ -169,24 +170,11 @@ struct RingNode {
   bool flagged = false;              // a ring flag was raised on this group
 };
 
-struct ForensicConfigRow {
-  std::int32_t utc_offset_minutes = 420;
-  std::int32_t rush_opens_minute = 0;  // local minutes after midnight
-  std::int32_t window_days = 0;
-  std::int32_t other_adults_per_phone = 0;
-  std::int32_t phones_per_person = 0;
-  std::int32_t unused_bookings_min = 0;
-  std::int32_t unused_rate_min_percent = 0;
-  std::int32_t unused_rate_norm_factor = 0;
-  std::int32_t identity_mismatches = 0;
-  std::int32_t rush_minutes = 0;
-  std::int32_t burst_per_phone = 0;
-  std::int32_t burst_per_block = 0;
-  std::int32_t block_digits = 0;
-  std::int32_t ring_phones_min = 0;
-  std::int32_t ring_persons_min = 0;
-  std::vector<std::string> auto_blacklist_rules;
-  std::int32_t auto_blacklist_no_shows = 0;
+// The thresholds as recorded (rush_opens_at resolved into rush_opens_minute), and the office's
+// clock.
+struct ForensicConfigRow : domain::ForensicsThresholds {
+  int utc_offset_minutes = 420;
+  int rush_opens_minute = 0;  // local minutes after midnight
 };
 
 struct ForensicOfficeRow {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <type_traits>
-#include <utility>
 #include <variant>
 
 #include "domain/civil_time.h"
@@ -14,16 +13,13 @@ namespace {
 
 // The event types that change rows: FoldEvent has a branch for each, and FoldReads answers from
 // this one list, so replay decodes exactly what the fold reads.
-template <class T, class... Ts>
-constexpr bool kOneOf = (std::is_same_v<T, Ts> || ...);
-template <class T>
-constexpr bool kFolded =
-    kOneOf<T, events::BookingCodeIssued, events::ApplicantArrived, events::BookingForfeited,
-           events::BookingExpired, events::DocumentsSubmitted, events::DocumentsReturned,
-           events::PhoneBlacklisted, events::PhoneUnblacklisted, events::PhoneFlagged,
-           events::FlagCleared, events::ApplicationProgressRecorded,
-           events::OfficeConfigurationApplied, events::ReplyQueued, events::ReplySent,
-           events::ReplyFailed>;
+using Folded =
+    events::EventSet<events::BookingCodeIssued, events::ApplicantArrived, events::BookingForfeited,
+                     events::BookingExpired, events::DocumentsSubmitted, events::DocumentsReturned,
+                     events::PhoneBlacklisted, events::PhoneUnblacklisted, events::PhoneFlagged,
+                     events::FlagCleared, events::ApplicationProgressRecorded,
+                     events::OfficeConfigurationApplied, events::ReplyQueued, events::ReplySent,
+                     events::ReplyFailed>;
 template <class T>
 [[maybe_unused]] constexpr bool kNoBranch = false;  // clang 14: used only in a static_assert
 
@@ -195,7 +191,7 @@ Status FoldEvent(const events::Event& event, const FoldContext& ctx, StateRows& 
   return std::visit(
       [&](const auto& e) -> Status {
         using T = std::decay_t<decltype(e)>;
-        if constexpr (!kFolded<T>) {
+        if constexpr (!Folded::kHas<T>) {
           return Status::Ok();  // no row depends on it
         } else if constexpr (std::is_same_v<T, events::BookingCodeIssued>) {
           return FoldIssued(e, rows);
@@ -232,18 +228,12 @@ Status FoldEvent(const events::Event& event, const FoldContext& ctx, StateRows& 
         } else if constexpr (std::is_same_v<T, events::ReplyFailed>) {
           return FoldReplyFailed(e, rows);
         } else {
-          static_assert(kNoBranch<T>, "a type in kFolded needs its branch here");
+          static_assert(kNoBranch<T>, "a type in Folded needs its branch here");
         }
       },
       event);
 }
 
-bool FoldReads(std::string_view type) {
-  return []<std::size_t... I>(std::string_view t, std::index_sequence<I...>) {
-    return ((kFolded<std::variant_alternative_t<I, events::Event>> &&
-             std::variant_alternative_t<I, events::Event>::kType == t) ||
-            ...);
-  }(type, std::make_index_sequence<std::variant_size_v<events::Event>>{});
-}
+bool FoldReads(std::string_view type) { return Folded::Names(type); }
 
 }  // namespace antrean::projections

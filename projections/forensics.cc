@@ -22,14 +22,12 @@ constexpr std::int64_t kMicrosPerDay = kMicrosPerMinute * kMinutesPerDay;
 // even over a damaged state.
 constexpr int kRingDepthMax = 64;
 
-template <class T, class... Ts>
-constexpr bool kOneOf = (std::is_same_v<T, Ts> || ...);
 // The event types the fold reads (ForensicsReads answers from this one list).
-template <class T>
-constexpr bool kForensicFolded =
-    kOneOf<T, events::OfficeConfigurationApplied, events::BookingCodeIssued,
-           events::RegistrationRejected, events::BookingCodeResent, events::BookingExpired,
-           events::BookingForfeited, events::IdentityChecked, events::PhoneFlagged>;
+using ForensicFolded =
+    events::EventSet<events::OfficeConfigurationApplied, events::BookingCodeIssued,
+                     events::RegistrationRejected, events::BookingCodeResent,
+                     events::BookingExpired, events::BookingForfeited, events::IdentityChecked,
+                     events::PhoneFlagged>;
 
 constexpr std::string_view kOtherAdultReason = "phone_registered_to_other_adult";
 
@@ -95,15 +93,14 @@ std::string Block(std::string_view phone, int block_digits) {
 // ---- The thresholds in force, from the recorded configuration --------------------------------
 
 ForensicConfigRow ConfigRowFrom(const json::object& config) {
+  ForensicConfigRow r;
   // An older configuration may name thresholds this version does not know, or none: the known
   // ones apply and the rest take their defaults (ParseForensicsThresholds, ignore_unknown).
-  domain::ForensicsThresholds t;
   if (const json::value* f = config.if_contains("forensics"); f != nullptr && f->is_object()) {
     if (auto parsed = domain::ParseForensicsThresholds(f->get_object(), true); parsed.ok()) {
-      t = *parsed;
+      static_cast<domain::ForensicsThresholds&>(r) = *parsed;
     }
   }
-  ForensicConfigRow r;
   if (const json::value* z = config.if_contains("time_zone"); z != nullptr && z->is_string()) {
     if (auto zone = domain::ParseTimeZone(std::string_view(z->get_string())); zone.ok()) {
       r.utc_offset_minutes = domain::UtcOffsetMinutes(*zone);
@@ -119,22 +116,7 @@ ForensicConfigRow ConfigRowFrom(const json::object& config) {
       }
     }
   }
-  r.rush_opens_minute = t.rush_opens_at.value_or(opens);
-  r.window_days = t.window_days;
-  r.other_adults_per_phone = t.other_adults_per_phone;
-  r.phones_per_person = t.phones_per_person;
-  r.unused_bookings_min = t.unused_bookings_min;
-  r.unused_rate_min_percent = t.unused_rate_min_percent;
-  r.unused_rate_norm_factor = t.unused_rate_norm_factor;
-  r.identity_mismatches = t.identity_mismatches;
-  r.rush_minutes = t.rush_minutes;
-  r.burst_per_phone = t.burst_per_phone;
-  r.burst_per_block = t.burst_per_block;
-  r.block_digits = t.block_digits;
-  r.ring_phones_min = t.ring_phones_min;
-  r.ring_persons_min = t.ring_persons_min;
-  r.auto_blacklist_rules = t.auto_blacklist_rules;
-  r.auto_blacklist_no_shows = t.auto_blacklist_no_shows;
+  r.rush_opens_minute = r.rush_opens_at.value_or(opens);
   return r;
 }
 
@@ -144,59 +126,97 @@ std::string PhoneNode(std::string_view phone) { return "p:" + std::string(phone)
 std::string PersonNode(std::string_view person) { return "i:" + std::string(person); }
 bool IsPhoneNode(std::string_view node) { return node.substr(0, 2) == "p:"; }
 
-Result<RingNode> LoadNode(StateReader& rows, std::string_view node) {
-  if (IsPhoneNode(node)) {
-    auto r = LoadRow<ForensicPhoneRow>(rows, ForensicPhoneRowKey(node.substr(2)));
-    if (!r.ok()) return r.status();
-    return std::move(r->node);
-  }
-  auto r = LoadRow<ForensicPersonRow>(rows, ForensicPersonRowKey(node.substr(2)));
-  if (!r.ok()) return r.status();
-  return std::move(r->node);
-}
+// The phone and person rows one event's fold (or one append's detection) works on, each read and
+// decoded once however often the rules and the ring walk look at it. Rows asked for `write` are
+// written back by Flush, once.
+class TouchedRows {
+ public:
+  explicit TouchedRows(StateReader& reader) : reader_(reader) {}
 
-Status SaveNode(StateRows& rows, std::string_view node, RingNode value) {
-  if (IsPhoneNode(node)) {
-    const std::string key = ForensicPhoneRowKey(node.substr(2));
-    auto r = LoadRow<ForensicPhoneRow>(rows, key);
-    if (!r.ok()) return r.status();
-    r->node = std::move(value);
-    rows.Write(key, Encode(*r));
-    return Status::Ok();
+  Result<ForensicPhoneRow*> Phone(std::string_view phone, bool write) {
+    return Get(phones_, ForensicPhoneRowKey(phone), write);
   }
-  const std::string key = ForensicPersonRowKey(node.substr(2));
-  auto r = LoadRow<ForensicPersonRow>(rows, key);
-  if (!r.ok()) return r.status();
-  r->node = std::move(value);
-  rows.Write(key, Encode(*r));
-  return Status::Ok();
-}
+  Result<ForensicPersonRow*> Person(std::string_view person, bool write) {
+    return Get(persons_, ForensicPersonRowKey(person), write);
+  }
+  // A ring node lives in its phone's or person's row.
+  Result<RingNode*> Node(std::string_view node, bool write) {
+    if (IsPhoneNode(node)) {
+      auto r = Phone(node.substr(2), write);
+      if (!r.ok()) return r.status();
+      return &(*r)->node;
+    }
+    auto r = Person(node.substr(2), write);
+    if (!r.ok()) return r.status();
+    return &(*r)->node;
+  }
+  void Flush(StateRows& rows) const {
+    for (const auto& [key, e] : phones_) {
+      if (e.write) rows.Write(key, Encode(e.row));
+    }
+    for (const auto& [key, e] : persons_) {
+      if (e.write) rows.Write(key, Encode(e.row));
+    }
+  }
+
+ private:
+  template <class Row>
+  struct Entry {
+    Row row;
+    bool write = false;
+  };
+  template <class Row>
+  Result<Row*> Get(std::map<std::string, Entry<Row>, std::less<>>& rows, std::string key,
+                   bool write) {
+    auto it = rows.find(key);
+    if (it == rows.end()) {
+      auto loaded = LoadRow<Row>(reader_, key);
+      if (!loaded.ok()) return loaded.status();
+      it = rows.emplace(std::move(key), Entry<Row>{std::move(*loaded), false}).first;
+    }
+    it->second.write = it->second.write || write;
+    return &it->second.row;
+  }
+
+  StateReader& reader_;
+  std::map<std::string, Entry<ForensicPhoneRow>, std::less<>> phones_;  // by row key
+  std::map<std::string, Entry<ForensicPersonRow>, std::less<>> persons_;
+};
 
 struct Root {
   std::string node;
-  RingNode value;  // with its counts filled in, also for a node alone
+  RingNode value;  // a copy, with its counts filled in, also for a node alone
 };
 
-Result<Root> FindRoot(StateReader& rows, std::string node) {
+Result<Root> FindRoot(TouchedRows& rows, std::string node) {
   for (int depth = 0; depth < kRingDepthMax; ++depth) {
-    auto n = LoadNode(rows, node);
+    auto n = rows.Node(node, false);
     if (!n.ok()) return n.status();
-    if (n->parent.empty()) {
-      if (n->phones + n->persons == 0) {  // a node alone: a group of one
-        (IsPhoneNode(node) ? n->phones : n->persons) = 1;
-        n->members = {node};
+    if ((*n)->parent.empty()) {
+      RingNode value = **n;
+      if (value.phones + value.persons == 0) {  // a node alone: a group of one
+        (IsPhoneNode(node) ? value.phones : value.persons) = 1;
+        value.members = {node};
       }
-      return Root{std::move(node), std::move(*n)};
+      return Root{std::move(node), std::move(value)};
     }
-    node = std::move(n->parent);
+    node = (*n)->parent;
   }
   return Status::Corruption("ring node " + node + ": no root within " +
                             std::to_string(kRingDepthMax) + " steps");
 }
 
+// Sets a node's value, to be written back with its row.
+Status SaveNode(TouchedRows& rows, std::string_view node, RingNode value) {
+  auto n = rows.Node(node, true);
+  if (!n.ok()) return n.status();
+  **n = std::move(value);
+  return Status::Ok();
+}
+
 // Links a phone and a person (a booking or an attempt, event `seq`): their groups become one,
 // the smaller under the larger.
-Status Link(StateRows& rows, std::string_view phone, std::string_view person, std::uint64_t seq) {
+Status Link(TouchedRows& rows, std::string_view phone, std::string_view person, std::uint64_t seq) {
   auto a = FindRoot(rows, PhoneNode(phone));
   if (!a.ok()) return a.status();
   auto b = FindRoot(rows, PersonNode(person));
@@ -234,7 +254,14 @@ Status Link(StateRows& rows, std::string_view phone, std::string_view person, st
 class Folder {
  public:
   Folder(std::uint64_t seq, const FoldContext& ctx, StateRows& rows)
-      : seq_(seq), ctx_(ctx), rows_(rows) {}
+      : seq_(seq), ctx_(ctx), rows_(rows), touched_(rows) {}
+
+  // Folds the event, then writes the phone and person rows it changed.
+  Status Fold(const events::Event& event) {
+    Status s = std::visit(*this, event);
+    if (s.ok()) touched_.Flush(rows_);
+    return s;
+  }
 
   Status operator()(const events::OfficeConfigurationApplied& e) {
     rows_.Write(ForensicConfigRowKey(e.office), Encode(ConfigRowFrom(e.config)));
@@ -245,31 +272,27 @@ class Folder {
     if (!office.ok()) return office.status();
     ++office->issued;
     rows_.Write(ForensicOfficeRowKey(e.office), Encode(*office));
-    auto phone = LoadPhone(e.phone);
+    auto phone = touched_.Phone(e.phone, true);
     if (!phone.ok()) return phone.status();
-    ++phone->issued;
-    if (Status s = CountRush(e.office, e.phone, *phone); !s.ok()) return s;
-    rows_.Write(ForensicPhoneRowKey(e.phone), Encode(*phone));
+    ++(*phone)->issued;
+    if (Status s = CountRush(e.office, e.phone, **phone); !s.ok()) return s;
     return SeenWith(events::PersonRef(e.name, e.birth_date), e.phone);
   }
   Status operator()(const events::RegistrationRejected& e) {
-    auto phone = LoadPhone(e.phone);
+    auto phone = touched_.Phone(e.phone, true);
     if (!phone.ok()) return phone.status();
     const bool person_known = e.name.has_value() && e.birth_date.has_value();
     const std::string person = person_known ? events::PersonRef(*e.name, *e.birth_date) : "";
     if (person_known && e.reason == kOtherAdultReason) {
-      See(phone->other_adults, person, ctx_.at_us, seq_);
+      See((*phone)->other_adults, person, ctx_.at_us, seq_);
     }
-    if (Status s = CountRush(e.office, e.phone, *phone); !s.ok()) return s;
-    rows_.Write(ForensicPhoneRowKey(e.phone), Encode(*phone));
+    if (Status s = CountRush(e.office, e.phone, **phone); !s.ok()) return s;
     return person_known ? SeenWith(person, e.phone) : Status::Ok();
   }
   Status operator()(const events::BookingCodeResent& e) {
-    auto phone = LoadPhone(e.phone);
+    auto phone = touched_.Phone(e.phone, true);
     if (!phone.ok()) return phone.status();
-    if (Status s = CountRush(e.office, e.phone, *phone); !s.ok()) return s;
-    rows_.Write(ForensicPhoneRowKey(e.phone), Encode(*phone));
-    return Status::Ok();
+    return CountRush(e.office, e.phone, **phone);
   }
   Status operator()(const events::BookingExpired& e) { return Unused(e.office, e.phone); }
   Status operator()(const events::BookingForfeited& e) { return Unused(e.office, e.phone); }
@@ -277,20 +300,19 @@ class Folder {
     auto booking = LoadRow<BookingRow>(rows_, BookingRowKey(e.code));
     if (!booking.ok()) return booking.status();
     if (booking->code.empty() || !Mismatch(e, *booking)) return Status::Ok();
-    auto phone = LoadPhone(booking->phone);
+    auto phone = touched_.Phone(booking->phone, true);
     if (!phone.ok()) return phone.status();
-    ++phone->mismatches;
-    PushCapped(phone->mismatch_seqs, seq_, kEvidenceMax);
-    rows_.Write(ForensicPhoneRowKey(booking->phone), Encode(*phone));
+    ++(*phone)->mismatches;
+    PushCapped((*phone)->mismatch_seqs, seq_, kEvidenceMax);
     return Status::Ok();
   }
   Status operator()(const events::PhoneFlagged& e) {
     if (e.rule != domain::kRuleRing) return Status::Ok();
     // The group is reported once; it stays reported as it grows or merges (Link keeps the mark).
-    auto root = FindRoot(rows_, PhoneNode(e.phone));
+    auto root = FindRoot(touched_, PhoneNode(e.phone));
     if (!root.ok()) return root.status();
     root->value.flagged = true;
-    return SaveNode(rows_, root->node, std::move(root->value));
+    return SaveNode(touched_, root->node, std::move(root->value));
   }
   template <class T>
   Status operator()(const T&) {
@@ -305,17 +327,12 @@ class Folder {
   }
 
  private:
-  Result<ForensicPhoneRow> LoadPhone(std::string_view phone) {
-    return LoadRow<ForensicPhoneRow>(rows_, ForensicPhoneRowKey(phone));
-  }
-
   // The person was booked or tried from the phone: a sighting, and a link of their groups.
   Status SeenWith(const std::string& person, std::string_view phone) {
-    auto p = LoadRow<ForensicPersonRow>(rows_, ForensicPersonRowKey(person));
+    auto p = touched_.Person(person, true);
     if (!p.ok()) return p.status();
-    See(p->phones, phone, ctx_.at_us, seq_);
-    rows_.Write(ForensicPersonRowKey(person), Encode(*p));
-    return Link(rows_, phone, person, seq_);
+    See((*p)->phones, phone, ctx_.at_us, seq_);
+    return Link(touched_, phone, person, seq_);
   }
 
   // A registration in the rush counts for its phone and its number block.
@@ -348,17 +365,17 @@ class Folder {
     if (!office.ok()) return office.status();
     ++office->unused;
     rows_.Write(ForensicOfficeRowKey(office_id), Encode(*office));
-    auto phone = LoadPhone(phone_number);
+    auto phone = touched_.Phone(phone_number, true);
     if (!phone.ok()) return phone.status();
-    ++phone->unused;
-    PushCapped(phone->unused_seqs, seq_, kEvidenceMax);
-    rows_.Write(ForensicPhoneRowKey(phone_number), Encode(*phone));
+    ++(*phone)->unused;
+    PushCapped((*phone)->unused_seqs, seq_, kEvidenceMax);
     return Status::Ok();
   }
 
   std::uint64_t seq_;
   const FoldContext& ctx_;
   StateRows& rows_;
+  TouchedRows touched_;
 };
 
 // ---- Detection --------------------------------------------------------------------------------
@@ -401,7 +418,7 @@ events::PhoneFlagged NewFlag(std::string_view rule, std::string_view subject,
 
 class Detector {
  public:
-  Detector(const FoldContext& ctx, StateReader& rows) : ctx_(ctx), rows_(rows) {}
+  Detector(const FoldContext& ctx, StateReader& rows) : ctx_(ctx), rows_(rows), touched_(rows) {}
 
   Status operator()(const events::RegistrationRejected& e) {
     if (e.reason == kOtherAdultReason) {
@@ -429,9 +446,10 @@ class Detector {
     if (!booking.ok()) return booking.status();
     if (booking->code.empty() || !Folder::Mismatch(e, *booking)) return Status::Ok();
     auto cfg = Config(e.office);
-    if (!cfg.ok() || !*cfg) return cfg.status();
-    auto phone = LoadRow<ForensicPhoneRow>(rows_, ForensicPhoneRowKey(booking->phone));
-    if (!phone.ok()) return phone.status();
+    if (!cfg.ok() || *cfg == nullptr) return cfg.status();
+    auto phone_row = touched_.Phone(booking->phone, false);
+    if (!phone_row.ok()) return phone_row.status();
+    const ForensicPhoneRow* phone = *phone_row;
     if (phone->mismatches < static_cast<std::uint32_t>((*cfg)->identity_mismatches)) {
       return Status::Ok();
     }
@@ -455,13 +473,14 @@ class Detector {
 
  private:
   // The thresholds in force at the office; nullopt when none was recorded (nothing to check).
-  Result<std::optional<ForensicConfigRow>> Config(const std::string& office) {
+  Result<const ForensicConfigRow*> Config(const std::string& office) {
     auto it = configs_.find(office);
-    if (it != configs_.end()) return it->second;
-    auto cfg = ReadRow<ForensicConfigRow>(rows_, ForensicConfigRowKey(office));
-    if (!cfg.ok()) return cfg.status();
-    configs_.emplace(office, *cfg);
-    return *cfg;
+    if (it == configs_.end()) {
+      auto cfg = ReadRow<ForensicConfigRow>(rows_, ForensicConfigRowKey(office));
+      if (!cfg.ok()) return cfg.status();
+      it = configs_.emplace(office, std::move(*cfg)).first;
+    }
+    return it->second ? &*it->second : nullptr;
   }
 
   // Whether a flag with this id exists, or was raised earlier in this append.
@@ -512,9 +531,10 @@ class Detector {
 
   Status ManyPersons(const std::string& office, const std::string& phone_number) {
     auto cfg = Config(office);
-    if (!cfg.ok() || !*cfg) return cfg.status();
-    auto phone = LoadRow<ForensicPhoneRow>(rows_, ForensicPhoneRowKey(phone_number));
-    if (!phone.ok()) return phone.status();
+    if (!cfg.ok() || *cfg == nullptr) return cfg.status();
+    auto phone_row = touched_.Phone(phone_number, false);
+    if (!phone_row.ok()) return phone_row.status();
+    const ForensicPhoneRow* phone = *phone_row;
     const auto seen = Within(phone->other_adults, ctx_.at_us, (*cfg)->window_days);
     if (seen.size() < static_cast<std::size_t>((*cfg)->other_adults_per_phone)) {
       return Status::Ok();
@@ -533,9 +553,10 @@ class Detector {
   Status Person(const std::string& office, const std::string& person,
                 const std::string& phone_number) {
     auto cfg = Config(office);
-    if (!cfg.ok() || !*cfg) return cfg.status();
-    auto p = LoadRow<ForensicPersonRow>(rows_, ForensicPersonRowKey(person));
-    if (!p.ok()) return p.status();
+    if (!cfg.ok() || *cfg == nullptr) return cfg.status();
+    auto person_row = touched_.Person(person, false);
+    if (!person_row.ok()) return person_row.status();
+    const ForensicPersonRow* p = *person_row;
     const auto seen = Within(p->phones, ctx_.at_us, (*cfg)->window_days);
     if (seen.size() >= static_cast<std::size_t>((*cfg)->phones_per_person)) {
       events::PhoneFlagged f = NewFlag(domain::kRuleManyPhonesPerPerson, person, phone_number,
@@ -551,7 +572,7 @@ class Detector {
   }
 
   Status Ring(const ForensicConfigRow& cfg, const std::string& phone_number) {
-    auto root = FindRoot(rows_, PhoneNode(phone_number));
+    auto root = FindRoot(touched_, PhoneNode(phone_number));
     if (!root.ok()) return root.status();
     const RingNode& g = root->value;
     if (g.flagged || g.phones < static_cast<std::uint32_t>(cfg.ring_phones_min) ||
@@ -579,11 +600,12 @@ class Detector {
 
   Status Burst(const std::string& office, const std::string& phone_number) {
     auto cfg = Config(office);
-    if (!cfg.ok() || !*cfg) return cfg.status();
+    if (!cfg.ok() || *cfg == nullptr) return cfg.status();
     auto date = RushDate(**cfg, ctx_.at_us);
     if (!date) return Status::Ok();
-    auto phone = LoadRow<ForensicPhoneRow>(rows_, ForensicPhoneRowKey(phone_number));
-    if (!phone.ok()) return phone.status();
+    auto phone_row = touched_.Phone(phone_number, false);
+    if (!phone_row.ok()) return phone_row.status();
+    const ForensicPhoneRow* phone = *phone_row;
     const std::string rush = "in the first " + std::to_string((*cfg)->rush_minutes) +
                              " minutes after registration opened at " + office + " on " + *date;
     if (phone->rush_seqs.size() >= static_cast<std::size_t>((*cfg)->burst_per_phone)) {
@@ -613,9 +635,10 @@ class Detector {
 
   Status Unused(const std::string& office_id, const std::string& phone_number) {
     auto cfg = Config(office_id);
-    if (!cfg.ok() || !*cfg) return cfg.status();
-    auto phone = LoadRow<ForensicPhoneRow>(rows_, ForensicPhoneRowKey(phone_number));
-    if (!phone.ok()) return phone.status();
+    if (!cfg.ok() || *cfg == nullptr) return cfg.status();
+    auto phone_row = touched_.Phone(phone_number, false);
+    if (!phone_row.ok()) return phone_row.status();
+    const ForensicPhoneRow* phone = *phone_row;
     auto office = LoadRow<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(office_id));
     if (!office.ok()) return office.status();
     const ForensicConfigRow& c = **cfg;
@@ -650,7 +673,8 @@ class Detector {
 
   const FoldContext& ctx_;
   StateReader& rows_;
-  std::map<std::string, std::optional<ForensicConfigRow>> configs_;
+  TouchedRows touched_;  // read only: the rows the append's folds left
+  std::map<std::string, std::optional<ForensicConfigRow>, std::less<>> configs_;
   std::set<std::string> raised_;
   std::set<std::string> blacklisted_;
   std::vector<events::Event> out_;
@@ -660,24 +684,22 @@ class Detector {
 
 Status FoldForensics(const events::Event& event, std::uint64_t seq, const FoldContext& context,
                      StateRows& rows) {
-  Folder folder(seq, context, rows);
-  return std::visit(folder, event);
+  return Folder(seq, context, rows).Fold(event);
 }
 
-bool ForensicsReads(std::string_view event_type) {
-  return []<std::size_t... I>(std::string_view t, std::index_sequence<I...>) {
-    return ((kForensicFolded<std::variant_alternative_t<I, events::Event>> &&
-             std::variant_alternative_t<I, events::Event>::kType == t) ||
-            ...);
-  }
-  (event_type, std::make_index_sequence<std::variant_size_v<events::Event>>{});
+bool ForensicsReads(std::string_view event_type) { return ForensicFolded::Names(event_type); }
+
+Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext& context,
+               StateRows& rows) {
+  Status folded = FoldEvent(event, context, rows);
+  return folded.ok() ? FoldForensics(event, seq, context, rows) : folded;
 }
 
-Result<std::vector<events::Event>> Detect(std::span<const SequencedEvent> appended,
+Result<std::vector<events::Event>> Detect(std::span<const events::Event> appended,
                                           const FoldContext& context, StateReader& rows) {
   Detector detector(context, rows);
   for (const auto& e : appended) {
-    if (Status s = std::visit(detector, *e.event); !s.ok()) return s;
+    if (Status s = std::visit(detector, e); !s.ok()) return s;
   }
   return detector.Take();
 }

@@ -35,15 +35,15 @@ Status FoldForensics(const events::Event& event, std::uint64_t seq, const FoldCo
 // True for the event types FoldForensics reads.
 bool ForensicsReads(std::string_view event_type);
 
-struct SequencedEvent {
-  std::uint64_t seq = 0;
-  const events::Event* event = nullptr;
-};
+// Both folds of one event, as the service and replay apply them: the state's (FoldEvent), then
+// the detection's.
+Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext& context,
+               StateRows& rows);
 
 // The phone_flagged.v1 and phone_blacklisted.v1 (automatic) events that `appended` — one
-// append's events, already folded by FoldEvent and FoldForensics — call for, in a deterministic
-// order. Empty when nothing new is found.
-Result<std::vector<events::Event>> Detect(std::span<const SequencedEvent> appended,
+// append's events, already folded by FoldAll — call for, in a deterministic order. Empty when
+// nothing new is found. The rules read only rows: the evidence is in them.
+Result<std::vector<events::Event>> Detect(std::span<const events::Event> appended,
                                           const FoldContext& context, StateReader& rows);
 
 }  // namespace antrean::projections

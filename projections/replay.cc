@@ -214,8 +214,7 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
         ++stats.events_included;
         stats.last_seq = v.seq;
         // Most events (messages, replies) change no row: they are skipped without decoding.
-        const bool folded_here = FoldReads(v.type), forensic = ForensicsReads(v.type);
-        if (folded_here || forensic) {
+        if (FoldReads(v.type) || ForensicsReads(v.type)) {
           auto event = events::DecodeEvent(v.type, v.payload);
           if (!event.ok()) {
             failed =
@@ -224,9 +223,7 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
             return false;
           }
           // As the service does: the state's fold, then the detection's, event by event.
-          const FoldContext context{v.cause_actor, v.recorded_at_us};
-          Status folded = folded_here ? FoldEvent(*event, context, rows) : Status::Ok();
-          if (folded.ok() && forensic) folded = FoldForensics(*event, v.seq, context, rows);
+          Status folded = FoldAll(*event, v.seq, {v.cause_actor, v.recorded_at_us}, rows);
           if (folded.IsIOError()) {  // the scratch store, not the event
             failed = folded;
             return false;

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/utf8.h"
 #include "domain/civil_time.h"
 #include "domain/phone.h"
 #include "events/codec.h"
@@ -444,9 +445,7 @@ std::string OneLine(std::string_view text, std::size_t max) {
     }
   }
   if (s.size() <= max) return s;
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return s.substr(0, cut) + "...";
+  return std::string(Utf8Prefix(s, max)) + "...";
 }
 
 // RFC 3339 in UTC with microseconds: "2026-03-02T00:31:05.000000Z".

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "app/booking_code.h"
+#include "common/utf8.h"
 #include "domain/message_parser.h"
 #include "events/keys.h"
 
@@ -383,13 +384,6 @@ Status Inform(Ctx& c, const domain::InfoRequest& info) {
 // without a cut, a webhook text over an event payload's 1 MiB would not be recorded at all.
 constexpr std::size_t kReceivedTextBytesMax = 64 * 1024;
 
-std::string KeptText(const std::string& text) {
-  if (text.size() <= kReceivedTextBytesMax) return text;
-  std::size_t end = kReceivedTextBytesMax;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
-
 events::MessageReceived Received(const InboundMessage& m, const OfficeConfig* office) {
   events::MessageReceived e;
   e.message_id = m.message_id;
@@ -398,7 +392,7 @@ events::MessageReceived Received(const InboundMessage& m, const OfficeConfig* of
   e.to = m.to;
   e.profile_name = m.profile_name;
   e.kind = m.kind;
-  e.text = KeptText(m.text);
+  e.text = std::string(Utf8Prefix(m.text, kReceivedTextBytesMax));
   e.media = m.media;
   e.received_at = domain::FormatRfc3339(
       m.at, office != nullptr ? domain::UtcOffsetMinutes(office->time_zone) : 0);

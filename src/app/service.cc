@@ -319,28 +319,22 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
   const std::uint64_t first_seq = next_seq_;
   for (std::size_t i = 0; i < decision.events.size(); ++i) {
     const auto& e = decision.events[i];
-    Status folded = projections::FoldEvent(e, fold_context, *this);
-    if (folded.ok() && options_.detect) {
-      folded = projections::FoldForensics(e, first_seq + i, fold_context, *this);
-    }
+    Status folded = options_.detect
+                        ? projections::FoldAll(e, first_seq + i, fold_context, *this)
+                        : projections::FoldEvent(e, fold_context, *this);
     if (!folded.ok()) return stop(folded);
   }
   if (options_.detect) {
     // The detection's flags (and automatic blacklistings) join the same append: what the
     // command revealed is on the record as soon as the command is.
-    std::vector<projections::SequencedEvent> appended;
-    for (std::size_t i = 0; i < decision.events.size(); ++i) {
-      appended.push_back({first_seq + i, &decision.events[i]});
-    }
-    auto found = projections::Detect(appended, fold_context, *this);
+    auto found = projections::Detect(decision.events, fold_context, *this);
     if (!found.ok()) return stop(found.status());
     for (auto& e : *found) {
       const std::uint64_t seq = first_seq + request.events.size();
       request.events.push_back(events::ToNewEvent(e));
       types.push_back(request.events.back().type);
       Status folded = events::DecodeEvent(types.back(), request.events.back().payload).status();
-      if (folded.ok()) folded = projections::FoldEvent(e, fold_context, *this);
-      if (folded.ok()) folded = projections::FoldForensics(e, seq, fold_context, *this);
+      if (folded.ok()) folded = projections::FoldAll(e, seq, fold_context, *this);
       if (!folded.ok()) return stop(folded);
     }
   }

@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <optional>
 
+#include "common/utf8.h"
 #include "whatsapp/json_read.h"
 #include "whatsapp/webhook.h"
 
@@ -22,11 +23,7 @@ bool IsBlank(unsigned char c) { return c <= 0x20 || c == 0x7f; }
 // The first kGraphExcerptBytesMax bytes of `text` (not cutting a UTF-8 sequence), on one line
 // and in ASCII, so that whatever a server sent is safe in a log line and in an event.
 std::string Excerpt(std::string_view text) {
-  std::size_t cut = text.size();
-  if (cut > kGraphExcerptBytesMax) {
-    cut = kGraphExcerptBytesMax;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  }
+  const std::size_t cut = Utf8Prefix(text, kGraphExcerptBytesMax).size();
   std::string line;
   for (std::size_t i = 0; i < cut; ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);

@@ -709,7 +709,7 @@ TEST(Registration, TheLiveDecisionRowsEqualAReplayOfTheLedger) {
       ADD_FAILURE() << "seq " << v.seq << " does not decode: " << decoded.status().ToString();
       return true;
     }
-    Status folded = support::FoldBoth(*decoded, v.seq, {v.cause_actor, v.recorded_at_us}, replay);
+    Status folded = projections::FoldAll(*decoded, v.seq, {v.cause_actor, v.recorded_at_us}, replay);
     EXPECT_TRUE(folded.ok()) << "seq " << v.seq << ": " << folded.ToString();
     return true;
   });

@@ -343,14 +343,6 @@ class ScratchRows : public projections::StateRows {
 
 // Appends `event` (it must validate) with its folded decision rows and the checkpoint in one
 // batch, as the service would; the append must succeed. Returns its seq, or 0 if it failed.
-// Both folds of one event, as the service and replay apply them: the state's, then the
-// detection's (which needs the event's sequence number).
-inline Status FoldBoth(const events::Event& event, std::uint64_t seq,
-                       const projections::FoldContext& context, projections::StateRows& rows) {
-  Status folded = projections::FoldEvent(event, context, rows);
-  return folded.ok() ? projections::FoldForensics(event, seq, context, rows) : folded;
-}
-
 inline std::uint64_t AppendFolded(store::Ledger& ledger, const events::Event& event,
                                   const store::Cause& cause, std::int64_t at_us) {
   const Status valid = events::Validate(event);
@@ -359,7 +351,8 @@ inline std::uint64_t AppendFolded(store::Ledger& ledger, const events::Event& ev
     return 0;
   }
   ScratchRows rows(ledger);
-  const Status folded = FoldBoth(event, ledger.GetHead().seq + 1, {cause.actor, at_us}, rows);
+  const Status folded =
+      projections::FoldAll(event, ledger.GetHead().seq + 1, {cause.actor, at_us}, rows);
   if (!folded.ok()) {
     ADD_FAILURE() << "the event does not fold: " << folded.ToString();
     return 0;

@@ -11,6 +11,7 @@
 
 #include "tests/support/ledger_fixture.h"
 #include "tests/support/run_binary.h"
+#include "domain/forensics_thresholds.h"
 #include "tools/cli/simulation.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -68,8 +69,8 @@ TEST(SimulateScoredRunTest, EveryRuleAtLeast95PercentPrecisionAndRecallNoInnocen
   auto score = sim::ScoreFlags(truth, audit.out);
   ASSERT_TRUE(score.ok()) << score.status().message();
   const std::string report = sim::ScoreText(*score);
-  for (const char* rule : sim::kRules) {
-    const sim::RuleScore& r = score->rules.at(rule);
+  for (std::string_view rule : domain::kDetectionRules) {
+    const sim::RuleScore& r = score->rules.at(std::string(rule));
     EXPECT_GE(r.groups, 2u) << rule << ": the simulation must hold groups meeting it\n" << report;
     EXPECT_GE(r.precision(), 0.95) << rule << "\n" << report;
     EXPECT_GE(r.recall(), 0.95) << rule << "\n" << report;

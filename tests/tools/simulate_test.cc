@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/forensics_thresholds.h"
 #include "tests/support/ledger_fixture.h"
 #include "tests/support/run_binary.h"
 #include "tools/cli/simulation.h"
@@ -124,7 +125,7 @@ TEST_F(SimulateTest, TruthCoversEveryRuleAndKindAndInnocentGroupsMeetNone) {
     for (const auto& p : g.phones) EXPECT_TRUE(phones.insert(p).second) << "shared phone " << p;
     for (const auto& p : g.persons) EXPECT_TRUE(persons.insert(p).second) << "shared person " << p;
   }
-  for (const char* r : sim::kRules) EXPECT_GE(rules[r], 2) << r;
+  for (std::string_view r : domain::kDetectionRules) EXPECT_GE(rules[std::string(r)], 2) << r;
   for (const char* k :
        {"calo_phone", "joki_many_phones", "hoarder", "iseng", "joki_code", "bot_burst",
         "block_burst", "calo_ring", "calo_ring_adults", "normal", "normal_no_show", "normal_late",
@@ -265,15 +266,22 @@ TEST(SimulateScoreTest, TheCommandPrintsTheSameScore) {
 }
 
 TEST(SimulateThresholdsTest, ReadsKnownKeysAndRefusesWrongTypes) {
-  auto t = sim::ReadThresholds(json::parse(R"({"burst_per_phone":6,"rush_opens_at":"07:00",
-      "some_other_key":true})")
-                                   .as_object());
+  // The simulator reads an office's thresholds with the detection's own parser, unknown keys
+  // left to the detector.
+  auto t = domain::ParseForensicsThresholds(
+      json::parse(R"({"burst_per_phone":6,"rush_opens_at":"07:00","some_other_key":true})")
+          .as_object(),
+      true);
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->burst_per_phone, 6);
-  EXPECT_EQ(t->rush_opens_at->minutes, 7 * 60);
+  EXPECT_EQ(*t->rush_opens_at, 7 * 60);
   EXPECT_EQ(t->window_days, 30);
-  EXPECT_FALSE(sim::ReadThresholds(json::parse(R"({"window_days":"30"})").as_object()).ok());
-  EXPECT_FALSE(sim::ReadThresholds(json::parse(R"({"rush_opens_at":"7"})").as_object()).ok());
+  EXPECT_FALSE(
+      domain::ParseForensicsThresholds(json::parse(R"({"window_days":"30"})").as_object(), true)
+          .ok());
+  EXPECT_FALSE(
+      domain::ParseForensicsThresholds(json::parse(R"({"rush_opens_at":"7"})").as_object(), true)
+          .ok());
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ json::object ForensicsOverrides(const std::string& config_text) {
       }
     }
   }
-  const sim::Thresholds t;
+  const domain::ForensicsThresholds t;
   json::object defaults{{"window_days", t.window_days},
                         {"other_adults_per_phone", t.other_adults_per_phone},
                         {"phones_per_person", t.phones_per_person},

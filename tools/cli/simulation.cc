@@ -12,6 +12,7 @@
 #include "app/registration.h"
 #include "app/result_json.h"
 #include "app/service.h"
+#include "common/splitmix.h"
 #include "events/keys.h"
 #include "store/ledger.h"
 
@@ -34,13 +35,7 @@ constexpr int kElderlyAgeFrom = 60;
 // midnight rush (23:00 WIB).
 constexpr int kTickMinuteWib = 22 * 60 + 30;
 
-// ---- Randomness: SplitMix64, as the benchmarks use; the same seed gives the same traffic.
-std::uint64_t SplitMix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+// ---- Randomness: SplitMix64 (common/splitmix.h); the same seed gives the same traffic.
 
 class Rng {
  public:
@@ -175,44 +170,6 @@ struct Expect {
 
 }  // namespace
 
-// ---- Thresholds
-
-Result<Thresholds> ReadThresholds(const json::object& f) {
-  Thresholds t;
-  auto integer = [&](const char* key, int* out, int lo, int hi) -> Status {
-    const json::value* v = f.if_contains(key);
-    if (v == nullptr) return Status::Ok();
-    if (!v->is_int64() || v->as_int64() < lo || v->as_int64() > hi) {
-      return Status::InvalidArgument(std::string("forensics.") + key + ": expected an integer " +
-                                     std::to_string(lo) + ".." + std::to_string(hi));
-    }
-    *out = static_cast<int>(v->as_int64());
-    return Status::Ok();
-  };
-  for (auto s : {integer("window_days", &t.window_days, 1, 3660),
-                 integer("other_adults_per_phone", &t.other_adults_per_phone, 1, 1000),
-                 integer("phones_per_person", &t.phones_per_person, 2, 1000),
-                 integer("unused_bookings_min", &t.unused_bookings_min, 1, 1000),
-                 integer("unused_rate_min_percent", &t.unused_rate_min_percent, 0, 100),
-                 integer("unused_rate_norm_factor", &t.unused_rate_norm_factor, 0, 1000),
-                 integer("identity_mismatches", &t.identity_mismatches, 1, 1000),
-                 integer("rush_minutes", &t.rush_minutes, 1, 1440),
-                 integer("burst_per_phone", &t.burst_per_phone, 2, 1000),
-                 integer("burst_per_block", &t.burst_per_block, 2, 1000),
-                 integer("block_digits", &t.block_digits, 1, 6),
-                 integer("ring_phones_min", &t.ring_phones_min, 2, 1000),
-                 integer("ring_persons_min", &t.ring_persons_min, 2, 1000)}) {
-    if (!s.ok()) return s;
-  }
-  if (const json::value* v = f.if_contains("rush_opens_at"); v != nullptr && !v->is_null()) {
-    auto time = v->is_string() ? domain::ParseTimeOfDay(v->as_string())
-                               : Result<TimeOfDay>(Status::InvalidArgument("not a string"));
-    if (!time.ok()) return Status::InvalidArgument("forensics.rush_opens_at: expected \"HH:MM\"");
-    t.rush_opens_at = *time;
-  }
-  return t;
-}
-
 // ---- Truth lines
 
 json::object TruthJson(const TruthGroup& g) {
@@ -262,7 +219,7 @@ namespace {
 class Simulator {
  public:
   Simulator(const domain::OfficeDirectory& offices, const Options& options,
-            std::vector<Thresholds> thresholds)
+            std::vector<domain::ForensicsThresholds> thresholds)
       : offices_(offices.offices()),
         options_(options),
         thresholds_(std::move(thresholds)),
@@ -337,7 +294,7 @@ class Simulator {
 
   const std::vector<domain::OfficeConfig>& offices_;
   Options options_;
-  std::vector<Thresholds> thresholds_;
+  std::vector<domain::ForensicsThresholds> thresholds_;
   Rng rng_;
   int block_digits_ = 2;
 
@@ -450,7 +407,7 @@ std::vector<std::string> Simulator::NewPhonesInBlock(int n) {
 
 TimeOfDay Simulator::Opens(int office) const {
   const auto& t = thresholds_[office];
-  if (t.rush_opens_at) return *t.rush_opens_at;
+  if (t.rush_opens_at) return TimeOfDay{*t.rush_opens_at};
   const auto& w = offices_[office].registration_window;
   return w ? w->start : TimeOfDay{0};
 }
@@ -1170,7 +1127,7 @@ bool InWindow(std::vector<Group::Link> links, int window_days, int n, Key key) {
 
 Status Simulator::Evaluate() {
   for (Group& g : groups_) {
-    const Thresholds& t = thresholds_[g.office];
+    const domain::ForensicsThresholds& t = thresholds_[g.office];
     std::map<std::string, std::vector<Group::Link>> by_phone, by_person;
     for (const auto& l : g.other_adults) by_phone[l.phone].push_back(l);
     for (const auto& [phone, links] : by_phone) {
@@ -1306,9 +1263,10 @@ Result<Output> Simulate(const domain::OfficeDirectory& offices, const Options& o
     return Status::InvalidArgument("days: expected " + std::to_string(kSimDaysMin) + ".." +
                                    std::to_string(kSimDaysMax));
   }
-  std::vector<Thresholds> thresholds;
+  std::vector<domain::ForensicsThresholds> thresholds;
   for (const auto& o : offices.offices()) {
-    auto t = ReadThresholds(o.forensics);
+    // The loader checked them; unknown keys are the detector's to define, not the simulator's.
+    auto t = domain::ParseForensicsThresholds(o.forensics, true);
     if (!t.ok()) return Status::InvalidArgument(o.id + ": " + t.status().message());
     thresholds.push_back(*t);
   }
@@ -1431,7 +1389,7 @@ Result<Score> ScoreFlags(const std::vector<TruthGroup>& truth, std::string_view 
   Score score;
   score.flags = flags.size();
   score.groups = truth.size();
-  for (const char* r : kRules) score.rules[r];
+  for (std::string_view r : domain::kDetectionRules) score.rules[std::string(r)];
   std::vector<std::set<std::string>> found(truth.size());  // rules each group was flagged for
   std::vector<bool> flagged(truth.size(), false);
   for (const Flag& f : flags) {

@@ -29,38 +29,10 @@
 
 #include "common/status.h"
 #include "domain/civil_time.h"
+#include "domain/forensics_thresholds.h"
 #include "domain/office_config.h"
 
 namespace antrean::sim {
-
-// Every detection rule the simulator builds behaviour for (docs/FORENSICS.md).
-inline constexpr const char* kRules[] = {"many_persons_per_phone",
-                                         "many_phones_per_person",
-                                         "booked_never_used",
-                                         "identity_mismatch",
-                                         "burst",
-                                         "ring"};
-
-// The thresholds of an office's `forensics` object; absent keys take these defaults.
-struct Thresholds {
-  int window_days = 30;
-  int other_adults_per_phone = 3;
-  int phones_per_person = 3;
-  int unused_bookings_min = 3;
-  int unused_rate_min_percent = 60;
-  int unused_rate_norm_factor = 3;
-  int identity_mismatches = 1;
-  int rush_minutes = 10;
-  std::optional<domain::TimeOfDay> rush_opens_at;
-  int burst_per_phone = 4;
-  int burst_per_block = 4;
-  int block_digits = 2;
-  int ring_phones_min = 4;
-  int ring_persons_min = 8;
-};
-// InvalidArgument naming the key when a known key has the wrong type or range; unknown keys are
-// left to the detector (the office file is the detector's to define).
-Result<Thresholds> ReadThresholds(const boost::json::object& forensics);
 
 struct Options {
   int offices = 20;
@@ -124,7 +96,7 @@ struct RuleScore {
   std::uint64_t false_negatives() const { return groups - groups_found; }
 };
 struct Score {
-  std::map<std::string, RuleScore> rules;  // every rule of kRules, and any other the flags name
+  std::map<std::string, RuleScore> rules;  // every rule of domain::kDetectionRules, and any other the flags name
   std::uint64_t flags = 0;
   std::uint64_t groups = 0;
   std::uint64_t innocent_groups = 0;
