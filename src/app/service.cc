@@ -228,9 +228,11 @@ class Service::Impl final : public projections::StateRows {
   std::uint64_t version_ = 0;                     // guarded by mu_
   std::size_t in_flight_ = 0;                     // guarded by mu_
   std::unordered_map<std::string, std::shared_ptr<InFlight>> in_flight_by_key_;  // mu_
-  // With detection on: the office of each event appended and not yet durable, by sequence
-  // number, for NameOffices (the ledger cannot be read there yet). mu_
-  std::unordered_map<std::uint64_t, std::string> offices_in_flight_;
+  // With detection on: the office ("" for none) of each event appended and not yet durable, in
+  // sequence from offices_first_seq_, for NameOffices (the ledger cannot be read there yet). The
+  // service appends in order and the ledger acknowledges in order, so it is a queue.
+  std::deque<std::string> offices_in_flight_;                                   // mu_
+  std::uint64_t offices_first_seq_ = 0;                                         // mu_
   Status failed_;                                                               // mu_
   // The changes the fold staged for the append being built (decision thread; under mu_).
   std::map<std::string, std::pair<std::optional<std::string>, std::uint64_t>> pending_;
@@ -362,15 +364,16 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
     pending_.clear();
     ++in_flight_;
     if (!envelope.idempotency_key.empty()) in_flight_by_key_[envelope.idempotency_key] = flight;
-    for (std::size_t i = 0; options_.detect && i < decision.events.size(); ++i) {
-      if (auto office = events::OfficeOf(decision.events[i])) {
-        offices_in_flight_.emplace(first_seq + i, *office);
-      }
+    if (options_.detect && offices_in_flight_.empty()) offices_first_seq_ = first_seq;
+    for (std::size_t i = 0; options_.detect && i < request.events.size(); ++i) {
+      const auto office =
+          i < decision.events.size() ? events::OfficeOf(decision.events[i]) : std::nullopt;
+      offices_in_flight_.emplace_back(office.value_or(""));
     }
   }
-  const std::size_t appended_count = options_.detect ? decision.events.size() : 0;
+  const std::uint64_t last_seq = first_seq + request.events.size() - 1;
   ledger_.AppendAsync(
-      std::move(request), [this, flight, first_seq, appended_count, key = envelope.idempotency_key,
+      std::move(request), [this, flight, first_seq, last_seq, key = envelope.idempotency_key,
                            versions = std::move(versions), types = std::move(types),
                            outcome = std::move(decision.outcome),
                            done = std::move(done)](Result<store::AppendResult> appended) mutable {
@@ -394,7 +397,10 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
         {
           // Durable (or failed, and the service stops): the ledger answers for these now.
           std::lock_guard lk(mu_);
-          for (std::size_t i = 0; i < appended_count; ++i) offices_in_flight_.erase(first_seq + i);
+          while (!offices_in_flight_.empty() && offices_first_seq_ <= last_seq) {
+            offices_in_flight_.pop_front();
+            ++offices_first_seq_;
+          }
         }
         Finish(flight, key, versions, std::move(result), done);
       });
@@ -413,8 +419,9 @@ Status Service::Impl::NameOffices(std::vector<events::Event>& found, std::uint64
       }
       {
         std::lock_guard lk(mu_);
-        if (auto it = offices_in_flight_.find(seq); it != offices_in_flight_.end()) {
-          offices.insert(it->second);
+        if (seq >= offices_first_seq_ && seq - offices_first_seq_ < offices_in_flight_.size()) {
+          const std::string& office = offices_in_flight_[seq - offices_first_seq_];
+          if (!office.empty()) offices.insert(office);
           continue;
         }
       }
