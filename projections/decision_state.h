@@ -283,25 +283,17 @@ class StateRows : public StateReader {
 
 inline constexpr std::string_view kCheckpointKey = "checkpoint/decision_state";
 
-// Decodes the stored bytes of row `key`; Corruption naming the row when they are not one.
-template <class Row>
-Result<Row> DecodeStoredRow(const std::string& key, std::string_view bytes) {
-  Row row;
-  if (auto s = Decode(bytes, &row); !s.ok()) {
-    return Status::Corruption("state row " + key + ": " + s.message());
-  }
-  return row;
-}
-
 // Reads and decodes a row; nullopt when absent.
 template <class Row>
 Result<std::optional<Row>> ReadRow(StateReader& reader, const std::string& key) {
   auto bytes = reader.Read(key);
   if (!bytes.ok()) return bytes.status();
   if (!bytes->has_value()) return std::optional<Row>();
-  auto row = DecodeStoredRow<Row>(key, **bytes);
-  if (!row.ok()) return row.status();
-  return std::optional<Row>(std::move(*row));
+  Row row;
+  if (auto s = Decode(**bytes, &row); !s.ok()) {
+    return Status::Corruption("state row " + key + ": " + s.message());
+  }
+  return std::optional<Row>(std::move(row));
 }
 
 // Reads and decodes a row; a default-constructed row when absent.

@@ -4,7 +4,6 @@
 #include <boost/json.hpp>
 #include <set>
 #include <type_traits>
-#include <unordered_map>
 #include <variant>
 
 #include "domain/civil_time.h"
@@ -121,78 +120,6 @@ ForensicConfigRow ConfigRowFrom(const json::object& config) {
   return r;
 }
 
-// ---- Reading and writing fx/ rows through a memo of decoded rows ------------------------------
-//
-// The fold decodes a phone's row, changes it and encodes it; the detection then reads the same
-// bytes back; every registration reads its office's configuration row. Decoding JSON is most of
-// that work, so each thread keeps the rows it last decoded or encoded, by key, with their bytes:
-// a read whose bytes equal the remembered ones takes the decoded row from there. The memo is keyed
-// by the exact bytes, so it never changes what is read, only how fast (a row written by anyone
-// else, in another ledger or another thread, has other bytes, or is decoded as before).
-
-// Rows remembered per row type and thread; past this the memo starts again, empty.
-constexpr std::size_t kMemoRowsMax = 16'384;
-
-template <class Row>
-struct Remembered {
-  std::string bytes;
-  Row row;
-};
-
-template <class Row>
-std::unordered_map<std::string, Remembered<Row>>& MemoOf() {
-  thread_local std::unordered_map<std::string, Remembered<Row>> memo;
-  return memo;
-}
-
-template <class Row>
-void Remember(const std::string& key, std::string bytes, const Row& row) {
-  auto& memo = MemoOf<Row>();
-  if (memo.size() >= kMemoRowsMax && !memo.contains(key)) memo.clear();
-  memo.insert_or_assign(key, Remembered<Row>{std::move(bytes), row});
-}
-
-// A row as read: decoded, and its stored bytes (nullopt when the row does not exist).
-template <class Row>
-struct Stored {
-  std::optional<Row> row;
-  std::optional<std::string> bytes;
-};
-
-template <class Row>
-Result<Stored<Row>> ReadFx(StateReader& reader, const std::string& key) {
-  auto bytes = reader.Read(key);
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return Stored<Row>{};
-  const auto& memo = MemoOf<Row>();
-  if (auto it = memo.find(key); it != memo.end() && it->second.bytes == **bytes) {
-    return Stored<Row>{it->second.row, std::move(*bytes)};
-  }
-  auto row = DecodeStoredRow<Row>(key, **bytes);
-  if (!row.ok()) return row.status();
-  Remember(key, **bytes, *row);
-  return Stored<Row>{std::move(*row), std::move(*bytes)};
-}
-
-// The row, or a default one when absent, as LoadRow.
-template <class Row>
-Result<Row> LoadFx(StateReader& reader, const std::string& key) {
-  auto stored = ReadFx<Row>(reader, key);
-  if (!stored.ok()) return stored.status();
-  return std::move(stored->row).value_or(Row{});
-}
-
-// Writes the row unless its bytes are those already stored (`was`): an unchanged row is not
-// written again.
-template <class Row>
-void WriteFx(StateRows& rows, const std::string& key, const Row& row,
-             const std::optional<std::string>& was = std::nullopt) {
-  std::string bytes = Encode(row);
-  if (was && *was == bytes) return;
-  Remember(key, bytes, row);
-  rows.Write(key, std::move(bytes));
-}
-
 // ---- Rings: a union-find over phones ("p:<phone>") and persons ("i:<NAME|YYYY-MM-DD>") -------
 
 std::string PhoneNode(std::string_view phone) { return "p:" + std::string(phone); }
@@ -225,10 +152,10 @@ class TouchedRows {
   }
   void Flush(StateRows& rows) const {
     for (const auto& [key, e] : phones_) {
-      if (e.write) WriteFx(rows, key, e.row, e.was);
+      if (e.write) rows.Write(key, Encode(e.row));
     }
     for (const auto& [key, e] : persons_) {
-      if (e.write) WriteFx(rows, key, e.row, e.was);
+      if (e.write) rows.Write(key, Encode(e.row));
     }
   }
 
@@ -236,7 +163,6 @@ class TouchedRows {
   template <class Row>
   struct Entry {
     Row row;
-    std::optional<std::string> was;  // the stored bytes; nullopt for a new row
     bool write = false;
   };
   template <class Row>
@@ -244,10 +170,9 @@ class TouchedRows {
                    bool write) {
     auto it = rows.find(key);
     if (it == rows.end()) {
-      auto loaded = ReadFx<Row>(reader_, key);
+      auto loaded = LoadRow<Row>(reader_, key);
       if (!loaded.ok()) return loaded.status();
-      Entry<Row> entry{std::move(loaded->row).value_or(Row{}), std::move(loaded->bytes), false};
-      it = rows.emplace(std::move(key), std::move(entry)).first;
+      it = rows.emplace(std::move(key), Entry<Row>{std::move(*loaded), false}).first;
     }
     it->second.write = it->second.write || write;
     return &it->second.row;
@@ -339,15 +264,14 @@ class Folder {
   }
 
   Status operator()(const events::OfficeConfigurationApplied& e) {
-    WriteFx(rows_, ForensicConfigRowKey(e.office), ConfigRowFrom(e.config));
+    rows_.Write(ForensicConfigRowKey(e.office), Encode(ConfigRowFrom(e.config)));
     return Status::Ok();
   }
   Status operator()(const events::BookingCodeIssued& e) {
-    const std::string office_key = ForensicOfficeRowKey(e.office);
-    auto office = LoadFx<ForensicOfficeRow>(rows_, office_key);
+    auto office = LoadRow<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(e.office));
     if (!office.ok()) return office.status();
     ++office->issued;
-    WriteFx(rows_, office_key, *office);
+    rows_.Write(ForensicOfficeRowKey(e.office), Encode(*office));
     auto phone = touched_.Phone(e.phone, true);
     if (!phone.ok()) return phone.status();
     ++(*phone)->issued;
@@ -413,11 +337,10 @@ class Folder {
 
   // A registration in the rush counts for its phone and its number block.
   Status CountRush(std::string_view office, std::string_view phone, ForensicPhoneRow& row) {
-    auto stored = ReadFx<ForensicConfigRow>(rows_, ForensicConfigRowKey(office));
-    if (!stored.ok()) return stored.status();
-    const std::optional<ForensicConfigRow>& cfg = stored->row;
-    if (!cfg) return Status::Ok();  // no configuration recorded: no rush known
-    auto date = RushDate(*cfg, ctx_.at_us);
+    auto cfg = ReadRow<ForensicConfigRow>(rows_, ForensicConfigRowKey(office));
+    if (!cfg.ok()) return cfg.status();
+    if (!cfg->has_value()) return Status::Ok();  // no configuration recorded: no rush known
+    auto date = RushDate(**cfg, ctx_.at_us);
     if (!date) return Status::Ok();
     const std::string day = std::string(office) + "|" + *date;
     if (row.rush_day != day) {
@@ -425,24 +348,23 @@ class Folder {
       row.rush_seqs.clear();
     }
     PushCapped(row.rush_seqs, seq_, kEvidenceMax);
-    const std::string key = BlockRowKey(office, *date, Block(phone, cfg->block_digits));
-    auto block = LoadFx<BlockRow>(rows_, key);
+    const std::string key = BlockRowKey(office, *date, Block(phone, (*cfg)->block_digits));
+    auto block = LoadRow<BlockRow>(rows_, key);
     if (!block.ok()) return block.status();
     const bool known = std::any_of(block->phones.begin(), block->phones.end(),
                                    [phone](const Sighting& s) { return s.who == phone; });
     if (!known && block->phones.size() < kSightingsMax) {
       block->phones.push_back(Sighting{std::string(phone), ctx_.at_us, seq_});
-      WriteFx(rows_, key, *block);
+      rows_.Write(key, Encode(*block));
     }
     return Status::Ok();
   }
 
   Status Unused(const std::string& office_id, const std::string& phone_number) {
-    const std::string office_key = ForensicOfficeRowKey(office_id);
-    auto office = LoadFx<ForensicOfficeRow>(rows_, office_key);
+    auto office = LoadRow<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(office_id));
     if (!office.ok()) return office.status();
     ++office->unused;
-    WriteFx(rows_, office_key, *office);
+    rows_.Write(ForensicOfficeRowKey(office_id), Encode(*office));
     auto phone = touched_.Phone(phone_number, true);
     if (!phone.ok()) return phone.status();
     ++(*phone)->unused;
@@ -554,9 +476,9 @@ class Detector {
   Result<const ForensicConfigRow*> Config(const std::string& office) {
     auto it = configs_.find(office);
     if (it == configs_.end()) {
-      auto cfg = ReadFx<ForensicConfigRow>(rows_, ForensicConfigRowKey(office));
+      auto cfg = ReadRow<ForensicConfigRow>(rows_, ForensicConfigRowKey(office));
       if (!cfg.ok()) return cfg.status();
-      it = configs_.emplace(office, std::move(cfg->row)).first;
+      it = configs_.emplace(office, std::move(*cfg)).first;
     }
     return it->second ? &*it->second : nullptr;
   }
@@ -694,7 +616,7 @@ class Detector {
       if (Status s = Raise(**cfg, std::move(f)); !s.ok()) return s;
     }
     const std::string block = Block(phone_number, (*cfg)->block_digits);
-    auto row = LoadFx<BlockRow>(rows_, BlockRowKey(office, *date, block));
+    auto row = LoadRow<BlockRow>(rows_, BlockRowKey(office, *date, block));
     if (!row.ok()) return row.status();
     if (row->phones.size() < static_cast<std::size_t>((*cfg)->burst_per_block)) {
       return Status::Ok();
@@ -717,7 +639,7 @@ class Detector {
     auto phone_row = touched_.Phone(phone_number, false);
     if (!phone_row.ok()) return phone_row.status();
     const ForensicPhoneRow* phone = *phone_row;
-    auto office = LoadFx<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(office_id));
+    auto office = LoadRow<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(office_id));
     if (!office.ok()) return office.status();
     const ForensicConfigRow& c = **cfg;
     if (c.auto_blacklist_no_shows > 0 &&
