@@ -328,6 +328,7 @@ void Fields(V& v, PhoneFlagged& e) {
   v("persons", e.persons, kPersonRef);
   v("phones", e.phones, kPhone);
   v("detail", e.detail);
+  v("offices", e.offices, kNonEmpty);
 }
 
 template <class V>

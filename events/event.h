@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -58,6 +59,16 @@ struct EventSet {
 // The stored type name of the event, e.g. "booking_code_issued.v1".
 inline std::string_view TypeName(const Event& event) {
   return std::visit([](const auto& e) -> std::string_view { return e.kType; }, event);
+}
+
+// The office the event names ("office"), for the types that have one.
+inline std::optional<std::string_view> OfficeOf(const Event& event) {
+  return std::visit(
+      [](const auto& e) -> std::optional<std::string_view> {
+        if constexpr (requires { e.office; }) return std::string_view(e.office);
+        return std::nullopt;
+      },
+      event);
 }
 
 }  // namespace antrean::events

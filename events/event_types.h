@@ -325,9 +325,10 @@ struct ApplicationProgressRecorded {
 
 // ---- Anti-broker --------------------------------------------------------------------------------
 
-// A detection rule marked a phone as suspicious.
+// A detection rule marked a phone as suspicious. v2 adds the offices of the evidence; a stored v1
+// flag is upcast with `offices` unknown (events/upcast.h).
 struct PhoneFlagged {
-  static constexpr std::string_view kType = "phone_flagged.v1";
+  static constexpr std::string_view kType = "phone_flagged.v2";
   std::string flag_id;
   std::string phone;
   std::string rule;                     // the rule's stable name, e.g. "many_persons_per_phone"
@@ -336,6 +337,8 @@ struct PhoneFlagged {
   std::vector<std::string> persons;     // "NAME|YYYY-MM-DD" of the persons involved; may be empty
   std::vector<std::string> phones;      // the other phones of a ring; may be empty
   std::string detail;                   // one human sentence
+  // The offices of the evidence events, sorted, each once. nullopt: not recorded (a v1 flag).
+  std::optional<std::vector<std::string>> offices;
   bool operator==(const PhoneFlagged&) const = default;
 };
 

@@ -1,6 +1,7 @@
 #include "events/upcast.h"
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value.hpp>
 #include <exception>
@@ -96,6 +97,18 @@ Result<Upcasted> RegistrationRejectedV1ToV2(std::string_view payload_json) {
   return Upcasted{std::string(RegistrationRejected::kType), EncodePayload(v2)};
 }
 
+// v1's fields are v2's but "offices", in the same order, so the v1 payload is a v2 payload whose
+// offices are not recorded. Only a v1 payload naming "offices" is refused here (v1 had none); the
+// rest is checked by v2's decoder.
+Result<Upcasted> PhoneFlaggedV1ToV2(std::string_view payload_json) {
+  boost::system::error_code ec;
+  json::value v = json::parse(payload_json, ec);
+  if (!ec && v.is_object() && v.get_object().contains("offices")) {
+    return Status::InvalidArgument(std::string(kPhoneFlaggedV1) + ": unknown field \"offices\"");
+  }
+  return Upcasted{std::string(PhoneFlagged::kType), std::string(payload_json)};
+}
+
 }  // namespace
 
 bool IsOldType(std::string_view type) {
@@ -122,6 +135,7 @@ std::string_view RejectionReasonFromV1Text(std::string_view text) {
 Result<Upcasted> Upcast(std::string_view type, std::string_view payload_json) {
   try {
     if (type == kRegistrationRejectedV1) return RegistrationRejectedV1ToV2(payload_json);
+    if (type == kPhoneFlaggedV1) return PhoneFlaggedV1ToV2(payload_json);
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string(type) + ": cannot upcast: " + e.what());
   }

@@ -19,8 +19,13 @@ namespace antrean::events {
 // reason as free text. Upcast to registration_rejected.v2.
 inline constexpr std::string_view kRegistrationRejectedV1 = "registration_rejected.v1";
 
+// phone_flagged.v1: v2 without "offices". Upcast to phone_flagged.v2 with the payload as it is:
+// "offices" absent means not recorded, and whoever needs the offices reads the evidence events.
+inline constexpr std::string_view kPhoneFlaggedV1 = "phone_flagged.v1";
+
 // Every old type name Upcast accepts.
-inline constexpr std::array<std::string_view, 1> kUpcastTypeNames{kRegistrationRejectedV1};
+inline constexpr std::array<std::string_view, 2> kUpcastTypeNames{kRegistrationRejectedV1,
+                                                                  kPhoneFlaggedV1};
 
 // True if `type` is an old type name that Upcast converts.
 bool IsOldType(std::string_view type);

@@ -122,6 +122,7 @@ void Visit(V& v, FlagRow& r) {
   v("in_force", r.in_force);
   v("cleared_by", r.cleared_by);
   v("cleared_reason", r.cleared_reason);
+  v("offices", r.offices);
 }
 template <class V>
 void Visit(V& v, OutboxRow& r) {
@@ -208,6 +209,11 @@ class Writer {
   void operator()(const char* name, T& value) {
     obj_[name] = ToValue(value);
   }
+  // An optional field is stored only when it has a value.
+  template <class T>
+  void operator()(const char* name, std::optional<T>& value) {
+    if (value) obj_[name] = ToValue(*value);
+  }
   json::object Take() { return std::move(obj_); }
 
  private:
@@ -259,6 +265,15 @@ class Reader {
     } else if (!Read(*v, out)) {
       error_ = std::string("field \"") + name + "\" has the wrong type";
     }
+  }
+  // An optional field may be absent: nullopt.
+  template <class T>
+  void operator()(const char* name, std::optional<T>& out) {
+    out.reset();
+    if (!error_.empty() || !obj_.contains(name)) return;
+    T value{};
+    (*this)(name, value);
+    if (error_.empty()) out = std::move(value);
   }
   const std::string& error() const { return error_; }
 

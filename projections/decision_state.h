@@ -129,6 +129,9 @@ struct FlagRow {
   bool in_force = true;
   std::string cleared_by;
   std::string cleared_reason;
+  // The offices of the evidence, as the flag recorded them (phone_flagged.v2); nullopt for a v1
+  // flag, whose offices only its evidence events tell. Stored only when known.
+  std::optional<std::vector<std::string>> offices;
 };
 
 // A queued reply the outbox has not yet delivered to WhatsApp (app/outbox.h). The row goes when

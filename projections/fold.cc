@@ -121,8 +121,8 @@ Status FoldUnblacklisted(const events::PhoneUnblacklisted& e, const FoldContext&
 }
 
 Status FoldFlagged(const events::PhoneFlagged& e, const FoldContext& ctx, StateRows& rows) {
-  FlagRow f{e.flag_id, e.phone,  e.rule,        e.score, e.evidence, e.persons,
-            e.phones,  e.detail, Utc(ctx.at_us), true,   {},         {}};
+  FlagRow f{e.flag_id, e.phone,        e.rule, e.score, e.evidence, e.persons, e.phones,
+            e.detail,  Utc(ctx.at_us), true,   {},      {},         e.offices};
   rows.Write(FlagRowKey(e.flag_id), Encode(f));
   return Status::Ok();
 }

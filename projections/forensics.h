@@ -40,7 +40,7 @@ bool ForensicsReads(std::string_view event_type);
 Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext& context,
                StateRows& rows);
 
-// The phone_flagged.v1 and phone_blacklisted.v1 (automatic) events that `appended` — one
+// The phone_flagged.v2 and phone_blacklisted.v1 (automatic) events that `appended` — one
 // append's events, already folded by FoldAll — call for, in a deterministic order. Empty when
 // nothing new is found. The rules read only rows: the evidence is in them.
 Result<std::vector<events::Event>> Detect(std::span<const events::Event> appended,

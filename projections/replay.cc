@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "events/codec.h"
+#include "events/upcast.h"
 #include "projections/decision_state.h"
 #include "projections/fold.h"
 #include "projections/forensics.h"
@@ -214,7 +215,8 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
         ++stats.events_included;
         stats.last_seq = v.seq;
         // Most events (messages, replies) change no row: they are skipped without decoding.
-        if (FoldReads(v.type) || ForensicsReads(v.type)) {
+        // An old type name is decoded too: its upcast may be a type the folds read.
+        if (FoldReads(v.type) || ForensicsReads(v.type) || events::IsOldType(v.type)) {
           auto event = events::DecodeEvent(v.type, v.payload);
           if (!event.ok()) {
             failed =

@@ -323,7 +323,7 @@ Status ForEachInStream(const store::Ledger& ledger, const std::string& key,
 
 // The event types that link a phone and a person (the fold's old names included).
 bool LinksPeople(std::string_view type) {
-  return type == events::BookingCodeIssued::kType || type == events::PhoneFlagged::kType ||
+  return type == events::BookingCodeIssued::kType || type.substr(0, 14) == "phone_flagged." ||
          type.substr(0, 22) == "registration_rejected.";
 }
 
@@ -754,8 +754,8 @@ Result<json::object> QueryAudit(const store::Ledger& ledger, const AuditQuery& q
     *out = (day * 1440 - offset_minutes) * std::int64_t{60'000'000};
   }
 
-  // Every flag, ranked; the evidence is read only for the flags that are shown or filtered by
-  // office, in rank order.
+  // Every flag, ranked. A flag names its offices (phone_flagged.v2); the evidence events are read
+  // for the flags shown, and to find the offices of a v1 flag that is shown or filtered by office.
   std::vector<pj::FlagRow> flags;
   Status scanned = ScanRows<pj::FlagRow>(ledger, pj::kFlagPrefix, "", [&](std::string_view, pj::FlagRow f) {
     if (!q.include_cleared && !f.in_force) return true;
@@ -779,12 +779,18 @@ Result<json::object> QueryAudit(const store::Ledger& ledger, const AuditQuery& q
   std::uint64_t total = 0;
   for (const auto& f : flags) {
     const bool show = shown.size() < q.limit;
+    const bool find_offices = !f.offices && (show || q.office);
     std::set<std::string> offices;
+    if (f.offices) offices.insert(f.offices->begin(), f.offices->end());
+    if (q.office && !find_offices && !offices.contains(*q.office)) continue;
+    const std::size_t reads = find_offices ? f.evidence.size()
+                              : show       ? std::min(f.evidence.size(), q.evidence_max)
+                                           : 0;
     json::array evidence;
-    if (show || q.office) {
-      for (std::size_t i = 0; i < f.evidence.size(); ++i) {
-        auto e = ledger.Get(f.evidence[i]);
-        if (!e.ok()) return e.status();
+    for (std::size_t i = 0; i < reads; ++i) {
+      auto e = ledger.Get(f.evidence[i]);
+      if (!e.ok()) return e.status();
+      if (find_offices) {
         auto decoded = events::DecodeEvent(e->type, e->payload);
         if (decoded.ok()) {
           std::visit(
@@ -793,16 +799,16 @@ Result<json::object> QueryAudit(const store::Ledger& ledger, const AuditQuery& q
               },
               *decoded);
         }
-        if (show && i < q.evidence_max) {
-          json::object o = EventJson(*e);
-          o.erase("payload");
-          o.erase("payload_raw");
-          o.erase("cause_id");
-          evidence.push_back(std::move(o));
-        }
       }
-      if (q.office && !offices.contains(*q.office)) continue;
+      if (show && i < q.evidence_max) {
+        json::object o = EventJson(*e);
+        o.erase("payload");
+        o.erase("payload_raw");
+        o.erase("cause_id");
+        evidence.push_back(std::move(o));
+      }
     }
+    if (find_offices && q.office && !offices.contains(*q.office)) continue;
     ++total;
     ++by_rule[f.rule];
     if (!show) continue;

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "events/codec.h"
@@ -182,6 +183,10 @@ class Service::Impl final : public projections::StateRows {
   bool AnsweredAsDuplicate(const std::string& key, Done& done);
   void Refuse(Status status, const Done& done) { done(CommandResult{std::move(status), false, {}, {}}); }
   Status RecordConfiguration(const domain::OfficeConfig& office, Decision* d);
+  // Names the offices of each flag's evidence (phone_flagged.v2 "offices"), from the events of
+  // this append (`appended`, from `first_seq`), of appends in flight, or of the ledger.
+  Status NameOffices(std::vector<events::Event>& found, std::uint64_t first_seq,
+                     const std::vector<events::Event>& appended);
   CommandResult Reconstruct(const store::AppendResult& prior);
   // Folds the decision's events, then appends them with their rows; `done` runs when durable.
   void Append(Decision decision, const Envelope& envelope, Done done);
@@ -223,6 +228,11 @@ class Service::Impl final : public projections::StateRows {
   std::uint64_t version_ = 0;                     // guarded by mu_
   std::size_t in_flight_ = 0;                     // guarded by mu_
   std::unordered_map<std::string, std::shared_ptr<InFlight>> in_flight_by_key_;  // mu_
+  // With detection on: the office ("" for none) of each event appended and not yet durable, in
+  // sequence from offices_first_seq_, for NameOffices (the ledger cannot be read there yet). The
+  // service appends in order and the ledger acknowledges in order, so it is a queue.
+  std::deque<std::string> offices_in_flight_;                                   // mu_
+  std::uint64_t offices_first_seq_ = 0;                                         // mu_
   Status failed_;                                                               // mu_
   // The changes the fold staged for the append being built (decision thread; under mu_).
   std::map<std::string, std::pair<std::optional<std::string>, std::uint64_t>> pending_;
@@ -329,6 +339,9 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
     // command revealed is on the record as soon as the command is.
     auto found = projections::Detect(decision.events, fold_context, *this);
     if (!found.ok()) return stop(found.status());
+    if (Status named = NameOffices(*found, first_seq, decision.events); !named.ok()) {
+      return stop(named);
+    }
     for (auto& e : *found) {
       const std::uint64_t seq = first_seq + request.events.size();
       request.events.push_back(events::ToNewEvent(e));
@@ -351,12 +364,19 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
     pending_.clear();
     ++in_flight_;
     if (!envelope.idempotency_key.empty()) in_flight_by_key_[envelope.idempotency_key] = flight;
+    if (options_.detect && offices_in_flight_.empty()) offices_first_seq_ = first_seq;
+    for (std::size_t i = 0; options_.detect && i < request.events.size(); ++i) {
+      const auto office =
+          i < decision.events.size() ? events::OfficeOf(decision.events[i]) : std::nullopt;
+      offices_in_flight_.emplace_back(office.value_or(""));
+    }
   }
+  const std::uint64_t last_seq = first_seq + request.events.size() - 1;
   ledger_.AppendAsync(
-      std::move(request),
-      [this, flight, first_seq, key = envelope.idempotency_key, versions = std::move(versions),
-       types = std::move(types), outcome = std::move(decision.outcome),
-       done = std::move(done)](Result<store::AppendResult> appended) mutable {
+      std::move(request), [this, flight, first_seq, last_seq, key = envelope.idempotency_key,
+                           versions = std::move(versions), types = std::move(types),
+                           outcome = std::move(decision.outcome),
+                           done = std::move(done)](Result<store::AppendResult> appended) mutable {
         CommandResult result;
         if (appended.ok() && (appended->duplicate || appended->first_seq != first_seq)) {
           // The detection's evidence named sequence numbers these events did not get.
@@ -374,8 +394,47 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
         } else {
           result.status = appended.status();
         }
+        {
+          // Durable (or failed, and the service stops): the ledger answers for these now.
+          std::lock_guard lk(mu_);
+          while (!offices_in_flight_.empty() && offices_first_seq_ <= last_seq) {
+            offices_in_flight_.pop_front();
+            ++offices_first_seq_;
+          }
+        }
         Finish(flight, key, versions, std::move(result), done);
       });
+}
+
+Status Service::Impl::NameOffices(std::vector<events::Event>& found, std::uint64_t first_seq,
+                                  const std::vector<events::Event>& appended) {
+  for (auto& e : found) {
+    auto* flag = std::get_if<events::PhoneFlagged>(&e);
+    if (flag == nullptr) continue;
+    std::set<std::string> offices;
+    for (const std::uint64_t seq : flag->evidence) {
+      if (seq >= first_seq && seq - first_seq < appended.size()) {
+        if (auto office = events::OfficeOf(appended[seq - first_seq])) offices.emplace(*office);
+        continue;
+      }
+      {
+        std::lock_guard lk(mu_);
+        if (seq >= offices_first_seq_ && seq - offices_first_seq_ < offices_in_flight_.size()) {
+          const std::string& office = offices_in_flight_[seq - offices_first_seq_];
+          if (!office.empty()) offices.insert(office);
+          continue;
+        }
+      }
+      // Not in flight: durable, so the ledger has it (an entry goes only once it is).
+      auto stored = ledger_.Get(seq);
+      if (!stored.ok()) return stored.status();
+      auto decoded = events::DecodeEvent(stored->type, stored->payload);
+      if (!decoded.ok()) return decoded.status();
+      if (auto office = events::OfficeOf(*decoded)) offices.emplace(*office);
+    }
+    flag->offices = std::vector<std::string>(offices.begin(), offices.end());
+  }
+  return Status::Ok();
 }
 
 void Service::Impl::Finish(const std::shared_ptr<InFlight>& flight, const std::string& key,

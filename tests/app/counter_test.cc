@@ -320,7 +320,7 @@ TEST_F(Counter, TheIdentityCheckRecordsWhetherPersonAndPhoneMatch) {
     flagged = flagged || flags_now;
     ASSERT_EQ(r.events.size(), flags_now ? 2u : 1u);
     if (flags_now) {
-      EXPECT_EQ(r.events[1].type, "phone_flagged.v1");
+      EXPECT_EQ(r.events[1].type, "phone_flagged.v2");
     }
     EXPECT_EQ(r.events[0].type, "identity_checked.v1");
     store::RecordedEvent raw;

@@ -103,16 +103,23 @@ class Queries : public ::testing::Test {
                                 {1, 5},
                                 {"ADI|2016-02-02"},
                                 {},
-                                "books for a toddler"},
+                                "books for a toddler",
+                                std::vector<std::string>{"bogor"}},
            "", "2017-08-08T09:05:00+07:00");
-    Append(
-        *ledger_,
-        events::PhoneFlagged{
-            "flag-2", kPhoneB, "ring", 900, {4}, {}, {kPhoneA, kPhoneB}, "two phones, one person"},
-        "", "2017-08-08T09:06:00+07:00");
     Append(*ledger_,
-           events::PhoneFlagged{"flag-3", kPhoneC, "many_attempts", 300, {}, {}, {}, "tries"}, "",
-           "2017-08-08T09:07:00+07:00");
+           events::PhoneFlagged{"flag-2",
+                                kPhoneB,
+                                "ring",
+                                900,
+                                {4},
+                                {},
+                                {kPhoneA, kPhoneB},
+                                "two phones, one person",
+                                std::nullopt},
+           "", "2017-08-08T09:06:00+07:00");
+    Append(*ledger_,
+           events::PhoneFlagged{"flag-3", kPhoneC, "many_attempts", 300, {}, {}, {}, "tries", {}},
+           "", "2017-08-08T09:07:00+07:00");
     Append(*ledger_, events::FlagCleared{"flag-3", kPhoneC, "a typing error"}, "auditor-02",
            "2017-08-08T10:00:00+07:00");
     Append(*ledger_, events::PhoneUnblacklisted{kPhoneC, "appeal granted"}, "auditor-02", kLastAt);
@@ -365,7 +372,7 @@ TEST_F(Queries, PhoneTimelinePagesNewestFirstWithoutOverlapOrGap) {
   ASSERT_EQ(all.size(), total);
   ASSERT_GE(total, 10u);
   EXPECT_TRUE(whole.at("timeline").at("next_cursor").is_null());
-  EXPECT_EQ(all[0].at("type"), "phone_flagged.v1") << "the newest first";
+  EXPECT_EQ(all[0].at("type"), "phone_flagged.v2") << "the newest first";
   int pages = 0;
   const auto seqs =
       AllPages([](std::size_t limit,

@@ -431,7 +431,7 @@ TEST(RegistrationTable, EveryMessageGetsItsOutcomeAndIsRecordedBeforeAnythingIsD
     // The decision's events end with its reply; the detection's flags (docs/FORENSICS.md), if
     // the message revealed a pattern, follow in the same append.
     std::size_t decided = r.events.size();
-    while (decided > 0 && (r.events[decided - 1].type == "phone_flagged.v1" ||
+    while (decided > 0 && (r.events[decided - 1].type == "phone_flagged.v2" ||
                            r.events[decided - 1].type == "phone_blacklisted.v1")) {
       --decided;
     }

@@ -75,7 +75,8 @@ std::vector<Event> FullEvents() {
                            {12, 40, 41},
                            {"BUDI|1987-01-25", "SITI AMINAH|1990-12-01"},
                            {"6281298765432", "6285711112222"},
-                           "one phone booked for 7 adults in 3 days"});
+                           "one phone booked for 7 adults in 3 days",
+                           std::vector<std::string>{"bogor", "jakarta-selatan"}});
   v.push_back(FlagCleared{"flag-1", "6281234567890", "a travel agent with written consent"});
   v.push_back(
       PhoneBlacklisted{"6281234567890", "prank registrations", {12, 40}, true, "never_arrives"});
@@ -114,7 +115,7 @@ std::vector<Event> MinimalEvents() {
   v.push_back(DocumentsSubmitted{"C", "o", "2026-03-04"});
   v.push_back(DocumentsReturned{"C", "o", "2026-03-04", "x"});
   v.push_back(ApplicationProgressRecorded{"0000000000000000", "o", "s", {}});
-  v.push_back(PhoneFlagged{"f", "6281234567890", "r", 0, {}, {}, {}, ""});
+  v.push_back(PhoneFlagged{"f", "6281234567890", "r", 0, {}, {}, {}, "", {}});
   v.push_back(FlagCleared{"f", "6281234567890", ""});
   v.push_back(PhoneBlacklisted{"6281234567890", "", {}, false, {}});
   v.push_back(PhoneUnblacklisted{"6281234567890", ""});
@@ -342,7 +343,7 @@ TEST(EventCodec, RejectsWrongKindForBooleanAndArrays) {
   EXPECT_EQ(DecodeError(PhoneFlagged::kType,
                         R"({"flag_id":"f","phone":"6281234567890","rule":"r","score":1,)"
                         R"("evidence":[],"persons":[],"phones":["6281234567890",5],"detail":""})"),
-            R"(phone_flagged.v1: field "phones[1]": expected a string, got integer)");
+            R"(phone_flagged.v2: field "phones[1]": expected a string, got integer)");
 }
 
 TEST(EventCodec, RejectsBadNestedMediaNamingItsPath) {

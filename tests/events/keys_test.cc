@@ -140,12 +140,12 @@ TEST(Keys, ApplicationPhoneAndOfficeEvents) {
 
 TEST(Keys, PhoneFlaggedIndexesTheRingWithoutDuplicates) {
   const PhoneFlagged f{
-      "f", "628111", "ring", 900, {1}, {"budi|1987-01-25"}, {"628222", "628111", "628222"}, ""};
+      "f", "628111", "ring", 900, {1}, {"budi|1987-01-25"}, {"628222", "628111", "628222"}, "", {}};
   EXPECT_EQ(IndexKeys(f), (Keys{"phone:628111", "phone:628222", "person:BUDI|1987-01-25"}));
 }
 
 TEST(Keys, PhoneFlaggedKeepsAtMostTheStoreLimit) {
-  PhoneFlagged f{"f", "628000", "ring", 900, {}, {}, {}, ""};
+  PhoneFlagged f{"f", "628000", "ring", 900, {}, {}, {}, "", {}};
   for (int i = 0; i < 30; ++i) f.phones.push_back("6281" + std::to_string(1000 + i));
   const Keys keys = IndexKeys(f);
   ASSERT_EQ(keys.size(), store::kIndexKeysPerEventMax);

@@ -23,7 +23,7 @@ TEST(Fold, FoldReadsTheTypesWhoseFoldChangesRowsAndNoOthers) {
       events::ReplySent{"m1/reply", "wamid.X", 1},
       events::ReplyFailed{"m1/reply", 1, "HTTP 500", true, std::nullopt},
       events::ApplicationProgressRecorded{"1234567890123456", "bogor", "printed", std::nullopt},
-      events::PhoneFlagged{"f1", "6281234567890", "rule", 10, {1}, {}, {}, "detail"},
+      events::PhoneFlagged{"f1", "6281234567890", "rule", 10, {1}, {}, {}, "detail", {}},
   };
   for (const auto& e : changing) {
     const std::string_view type = std::visit([](const auto& x) { return x.kType; }, e);
@@ -42,6 +42,23 @@ TEST(Fold, FoldReadsTheTypesWhoseFoldChangesRowsAndNoOthers) {
   }
   EXPECT_FALSE(FoldReads(events::MessageReceived::kType));
   EXPECT_FALSE(FoldReads("no_such_type.v1"));
+}
+
+// A flag row written before flags named their offices has no "offices": it reads as unknown
+// and is written back byte for byte as it was; a v2 flag's offices are kept.
+TEST(FlagRowFold, AnOldRowWithoutOfficesReadsAsUnknownAndEncodesAsItWas) {
+  FlagRow old{"f1",     "6281234567890",        "rule", 10, {1}, {},          {},
+              "detail", "2017-08-08T02:05:00Z", true,   {}, {},  std::nullopt};
+  const std::string bytes = Encode(old);
+  EXPECT_EQ(bytes.find("offices"), std::string::npos);
+  FlagRow back;
+  ASSERT_TRUE(Decode(bytes, &back).ok());
+  EXPECT_EQ(back.offices, std::nullopt);
+  EXPECT_EQ(Encode(back), bytes);
+  back.offices = std::vector<std::string>{"batam", "bogor"};
+  FlagRow again;
+  ASSERT_TRUE(Decode(Encode(back), &again).ok());
+  EXPECT_EQ(again.offices, back.offices);
 }
 
 }  // namespace

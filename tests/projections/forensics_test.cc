@@ -12,10 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "app/queries.h"
 #include "app/service.h"
 #include "events/codec.h"
 #include "events/event.h"
 #include "events/event_types.h"
+#include "events/keys.h"
 #include "projections/decision_state.h"
 #include "projections/replay.h"
 #include "tests/support/ledger_fixture.h"
@@ -137,7 +139,7 @@ TEST_F(Forensics, APhoneTryingThreeOtherAdultsIsFlaggedOnceWithTheAttemptsAsEvid
   EXPECT_TRUE(Flags().empty()) << "two other adults are under the threshold of three";
   app::CommandResult third = Send(1, Adult(103));
   // The flag is in the same append as the attempt that revealed it.
-  ASSERT_EQ(third.events.back().type, "phone_flagged.v1");
+  ASSERT_EQ(third.events.back().type, "phone_flagged.v2");
   auto flags = Flags();
   ASSERT_EQ(flags.size(), 1u);
   const auto& f = flags[0];
@@ -150,9 +152,52 @@ TEST_F(Forensics, APhoneTryingThreeOtherAdultsIsFlaggedOnceWithTheAttemptsAsEvid
   EXPECT_EQ(f.persons,
             (std::vector<std::string>{Name(101) + "|1987-01-25", Name(102) + "|1987-01-25",
                                       Name(103) + "|1987-01-25"}));
+  EXPECT_EQ(f.offices, std::optional(std::vector<std::string>{"bogor"}))
+      << "the offices of its evidence, recorded in the flag";
   Send(1, Adult(104));
   EXPECT_EQ(Flags().size(), 1u) << "the same phone is not flagged twice for the same rule";
   ExpectReplayIdentical();
+}
+
+// A flag stored as phone_flagged.v1, before flags named their offices: read as v2 with its
+// offices unknown, replayed like any flag, and audited by office from its evidence events.
+TEST_F(Forensics, AVersionOneFlagIsReadWithItsOfficesUnknownAndAuditedFromItsEvidence) {
+  Issued(1, Adult(100));
+  Send(1, Adult(101));  // refused: another adult on the phone
+  service_->Drain();
+  const auto rejected = All<events::RegistrationRejected>();
+  ASSERT_EQ(rejected.size(), 1u);
+  const std::string v1 = R"({"flag_id":"old:1","phone":")" + Phone(1) +
+                         R"(","rule":"many_persons_per_phone","score":700,"evidence":[)" +
+                         std::to_string(rejected[0].first) +
+                         R"(],"persons":[],"phones":[],"detail":"raised by an older build"})";
+  auto decoded = events::DecodeEvent("phone_flagged.v1", v1);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(std::get<events::PhoneFlagged>(*decoded).offices, std::nullopt);
+  EXPECT_EQ(events::EncodePayload(*decoded), v1) << "v1's fields, in v1's order, are v2's";
+  EXPECT_FALSE(events::DecodeEvent("phone_flagged.v1",
+                                   v1.substr(0, v1.size() - 1) + R"(,"offices":["bogor"]})")
+                   .ok())
+      << "v1 had no offices";
+
+  // Stored under its old name with its rows, as an older build appended it.
+  const std::int64_t at_us = support::At(kBooked).micros_since_epoch;
+  support::ScratchRows rows(*ledger_);
+  ASSERT_TRUE(FoldAll(*decoded, ledger_->GetHead().seq + 1, {"", at_us}, rows).ok());
+  store::AppendRequest request;
+  request.events.push_back(store::NewEvent{"phone_flagged.v1", events::IndexKeys(*decoded), v1});
+  request.recorded_at_us = at_us;
+  rows.AddTo(request);
+  request.state_checkpoint_key = std::string(kCheckpointKey);
+  ASSERT_TRUE(ledger_->Append(std::move(request)).ok());
+  ExpectReplayIdentical();  // replay reads the old type name too
+
+  app::AuditQuery q;
+  q.office = "bogor";
+  auto audit = app::QueryAudit(*ledger_, q);
+  ASSERT_TRUE(audit.ok()) << audit.status().ToString();
+  EXPECT_EQ(audit->at("total"), 1);
+  EXPECT_EQ(audit->at("flags").at(0).at("offices"), json::array{"bogor"});
 }
 
 TEST_F(Forensics, AMotherBookingThreeToddlersAndTheGrandparentsIsNotFlagged) {

@@ -282,7 +282,8 @@ class Stream {
                                      {4, 5},
                                      {"ORANG " + Letters(round * 2) + "|1987-01-25"},
                                      {Phone(5000 + round)},
-                                     "books for others"},
+                                     "books for others",
+                                     {}},
                 "");
         break;
       }

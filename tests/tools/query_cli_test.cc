@@ -130,15 +130,17 @@ class QueryCli : public ::testing::Test {
                                       {1, 5},
                                       {"ADI|2016-02-02"},
                                       {},
-                                      "books for a toddler"},
+                                      "books for a toddler",
+                                      {}},
                  "", "2017-08-08T09:05:00+07:00");
     AppendFolded(*ledger, events::PhoneBlacklisted{kPhoneC, "salah orang", {}, false, std::nullopt},
                  "auditor-01", "2017-08-08T09:10:00+07:00");
     AppendFolded(*ledger, events::PhoneUnblacklisted{kPhoneC, "appeal granted"}, "auditor-02",
                  "2017-08-08T09:20:00+07:00");
-    AppendFolded(*ledger,
-                 events::PhoneFlagged{"flag-2", kPhoneC, "many_attempts", 300, {}, {}, {}, "tries"},
-                 "", "2017-08-08T09:30:00+07:00");
+    AppendFolded(
+        *ledger,
+        events::PhoneFlagged{"flag-2", kPhoneC, "many_attempts", 300, {}, {}, {}, "tries", {}}, "",
+        "2017-08-08T09:30:00+07:00");
     AppendFolded(*ledger, events::FlagCleared{"flag-2", kPhoneC, "a typing error"}, "auditor-02",
                  "2017-08-08T09:40:00+07:00");
     ledger->Close();
@@ -349,7 +351,7 @@ TEST_F(QueryCli, ShowPhoneJsonInAnyWrittenForm) {
     const auto& events = timeline.at("events").as_array();
     EXPECT_EQ(timeline.at("total_events").as_int64(), static_cast<std::int64_t>(events.size()));
     ASSERT_GE(events.size(), 10u);
-    EXPECT_EQ(events[0].at("type"), "phone_flagged.v1") << "newest first";
+    EXPECT_EQ(events[0].at("type"), "phone_flagged.v2") << "newest first";
     EXPECT_TRUE(timeline.at("next_cursor").is_null());
   }
 }
