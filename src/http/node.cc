@@ -122,6 +122,8 @@ Status NodeImpl::Open() {
   if (!offices.ok()) return offices.status();
   offices_ = std::make_shared<const domain::OfficeDirectory>(*offices);
   store::Ledger::Options lo;
+  lo.block_cache_bytes = opt_.block_cache_bytes;
+  lo.memtables_bytes = opt_.memtables_bytes;
   auto ledger = store::Ledger::Open(opt_.ledger_dir, lo);
   if (!ledger.ok()) return ledger.status();
   ledger_ = std::move(ledger).value();

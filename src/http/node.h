@@ -17,6 +17,7 @@
 #include "app/secrets.h"
 #include "common/status.h"
 #include "http/server.h"
+#include "store/ledger.h"
 
 namespace antrean::http {
 
@@ -41,6 +42,10 @@ struct NodeOptions {
   std::chrono::seconds tick_interval{60};  // the expiry sweep; 0: off
   std::string scratch_dir;                 // for board ?as_of= rebuilds; empty: $TMPDIR
   bool access_log = true;                  // one log line per request
+  // The ledger's memory budgets (store::Ledger::Options): the server's memory is bounded by them
+  // plus a fixed part, whatever the ledger's size (docs/HARDENING.md, "Soak").
+  std::size_t block_cache_bytes = store::kBlockCacheBytesDefault;
+  std::size_t memtables_bytes = store::kMemtablesBytesDefault;
 };
 
 class Node {

@@ -8,6 +8,7 @@
 #include "app/commands.h"
 #include "app/queries.h"
 #include "app/result_json.h"
+#include "common/process_memory.h"
 #include "domain/civil_time.h"
 #include "projections/decision_state.h"
 #include "store/record.h"
@@ -105,6 +106,7 @@ void NodeImpl::Readyz(const Request&, const Params&, const app::ApiToken*, Reply
 
 void NodeImpl::MetricsText(const Request&, const Params&, const app::ApiToken*, Reply reply) {
   const store::LedgerStats ls = ledger_->GetStats();
+  const ProcessMemory pm = ReadProcessMemory();
   const TransportStats ts = server_->stats();
   const store::Head head = ledger_->GetHead();
   // The state checkpoint is the seq of the last event folded, written as an events key.
@@ -122,6 +124,18 @@ void NodeImpl::MetricsText(const Request&, const Params&, const app::ApiToken*, 
       {"antrean_ledger_sync_seconds_total", "Time spent in WAL syncs.", "counter", d(ls.write_micros) / 1e6},
       {"antrean_ledger_failed_appends_total", "Appends the ledger answered with an error.", "counter",
        d(ls.failed_appends)},
+      {"antrean_ledger_block_cache_bytes", "Bytes in the ledger's block cache (its budget: --cache-mib).", "gauge",
+       d(ls.block_cache_bytes)},
+      {"antrean_ledger_block_cache_pinned_bytes", "Of those, bytes pinned (in use, or the newest files' index and filter blocks).",
+       "gauge", d(ls.block_cache_pinned_bytes)},
+      {"antrean_ledger_memtables_bytes", "Bytes in the ledger's memtables, all column families (their budget: --memtables-mib).",
+       "gauge", d(ls.memtables_bytes)},
+      {"antrean_ledger_table_readers_bytes", "Bytes held by open table files' readers outside the block cache.", "gauge",
+       d(ls.table_readers_bytes)},
+      {"antrean_process_resident_bytes", "Resident memory of the process (VmRSS).", "gauge", d(pm.resident_bytes)},
+      {"antrean_process_heap_in_use_bytes", "C heap allocated and not freed, as the allocator counts it.", "gauge",
+       d(pm.heap_in_use_bytes)},
+      {"antrean_process_heap_free_bytes", "C heap freed but still held by the allocator.", "gauge", d(pm.heap_free_bytes)},
       {"antrean_projection_lag_events", "Events appended but not yet folded into the state rows (they are written in the same batch, so 0 unless the state is behind).",
        "gauge", d(head.seq > checkpoint ? head.seq - checkpoint : 0)},
       {"antrean_outbox_depth", "Replies the outbox holds waiting to be sent (0 when it is off).", "gauge",

@@ -44,6 +44,12 @@ inline constexpr std::size_t kGroupCommitBytesMax = 16 * 1024 * 1024;
 inline constexpr std::int64_t kSyncGatherMicrosMax = 10'000;
 // Back-pressure: appends waiting for the writer beyond this are refused with Busy.
 inline constexpr std::size_t kPendingAppendsMax = 65536;
+// Memory (Ledger::Options): RocksDB's block cache and all memtables together are each bounded by a
+// budget, so that an open ledger's memory does not grow with its size or with restarts.
+inline constexpr std::size_t kBlockCacheBytesDefault = std::size_t{256} << 20;
+inline constexpr std::size_t kMemtablesBytesDefault = std::size_t{256} << 20;
+inline constexpr std::size_t kMemoryBudgetBytesMin = std::size_t{4} << 20;   // each budget
+inline constexpr std::size_t kMemoryBudgetBytesMax = std::size_t{64} << 30;  // each budget
 
 // What caused an event: the inbound message id or API request id, and the acting officer or
 // auditor where there is one (empty otherwise).
@@ -149,6 +155,11 @@ struct LedgerStats {
   // Requests the writer answered with an error (Conflict, a failed write or sync). Requests
   // refused before they are queued (InvalidArgument, Busy, Unavailable) are not counted.
   std::uint64_t failed_appends = 0;
+  // Memory RocksDB holds now, against Options::block_cache_bytes and memtables_bytes.
+  std::uint64_t block_cache_bytes = 0;         // in the block cache, pinned blocks included
+  std::uint64_t block_cache_pinned_bytes = 0;  // of which pinned (in use, or L0 index/filter)
+  std::uint64_t memtables_bytes = 0;           // all memtables: active, immutable, pinned
+  std::uint64_t table_readers_bytes = 0;       // open table files' readers, outside the cache
 };
 
 struct KeyPage {
@@ -204,6 +215,14 @@ class Ledger {
     // being written (their groups are moments away), wait up to this long so that one fsync covers
     // them too. 0: sync at once. At most kSyncGatherMicrosMax. An idle ledger never waits.
     std::int64_t sync_gather_micros = 500;
+    // The ledger's own block cache: data, index and filter blocks of every column family (RocksDB
+    // would otherwise keep every table file's index and filter blocks in memory, outside any cache,
+    // growing with history).
+    std::size_t block_cache_bytes = kBlockCacheBytesDefault;
+    // All memtables together, through one write-buffer manager; each column family flushes at its
+    // share, so that replaying the WAL after a crash fits in it too. Both budgets must be within
+    // kMemoryBudgetBytesMin..kMemoryBudgetBytesMax.
+    std::size_t memtables_bytes = kMemtablesBytesDefault;
   };
 
   // Opens (or creates) the ledger in `dir`. Errors: IOError (locked by another process, read-only

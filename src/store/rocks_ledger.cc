@@ -55,22 +55,19 @@ std::int64_t NowMicros() {
 }
 
 // Memory does not grow with the ledger's size: every column family's data, index and filter
-// blocks share one bounded cache (by default RocksDB keeps every file's index and filter blocks in
-// memory, outside any cache, so memory would grow with history), and all memtables together are
-// capped by one write-buffer manager.
-constexpr std::size_t kBlockCacheBytes = 256u << 20;
-constexpr std::size_t kMemtablesBytesMax = 256u << 20;
+// blocks share the ledger's one bounded cache (Options::block_cache_bytes), and all memtables
+// together are capped by one write-buffer manager (Options::memtables_bytes).
+constexpr std::size_t kColumnFamilies = 5;
 
-const std::shared_ptr<rocksdb::Cache>& SharedBlockCache() {
-  static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
-  return cache;
-}
-
-rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
+rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups, const Ledger::Options& options,
+                                           const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
   cf.compression = rocksdb::kLZ4Compression;
+  // Each family flushes at its share of the budget. The write-buffer manager alone would not
+  // bound recovery: replaying the WAL after a crash fills memtables up to this size, not its cap.
+  cf.write_buffer_size = std::max<std::size_t>(options.memtables_bytes / kColumnFamilies, 1u << 20);
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = SharedBlockCache();
+  table.block_cache = cache;
   table.cache_index_and_filter_blocks = true;
   table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
@@ -89,10 +86,18 @@ rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
 
 // Event keys only ever grow: with an insert hint (a zero-length prefix, so one hint for all keys)
 // the memtable inserts each after the previous one instead of searching the skiplist from the top.
-rocksdb::ColumnFamilyOptions EventsFamilyOptions() {
-  rocksdb::ColumnFamilyOptions cf = FamilyOptions(false);
+rocksdb::ColumnFamilyOptions EventsFamilyOptions(const Ledger::Options& options,
+                                                 const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf = FamilyOptions(false, options, cache);
   cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(0));
   return cf;
+}
+
+Status CheckMemoryBudget(std::string_view name, std::size_t bytes) {
+  if (bytes >= kMemoryBudgetBytesMin && bytes <= kMemoryBudgetBytesMax) return Status::Ok();
+  return Status::InvalidArgument(std::string(name) + " of " + std::to_string(bytes) +
+                                 " bytes is outside " + std::to_string(kMemoryBudgetBytesMin) +
+                                 ".." + std::to_string(kMemoryBudgetBytesMax));
 }
 
 Status CheckKeyArgument(std::string_view key) {
@@ -139,6 +144,10 @@ Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
                                    std::to_string(kSyncGatherMicrosMax));
   }
   ledger->sync_gather_micros_ = options.sync_gather_micros;
+  for (auto [name, bytes] : {std::pair{"block_cache_bytes", options.block_cache_bytes},
+                             std::pair{"memtables_bytes", options.memtables_bytes}}) {
+    if (Status s = CheckMemoryBudget(name, bytes); !s.ok()) return s;
+  }
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing && !options.read_only;
@@ -154,15 +163,23 @@ Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
   // make a restart take seconds. (A clean Close flushes, so there is no WAL to replay then.)
   db_options.avoid_flush_during_recovery = true;
   db_options.write_buffer_manager =
-      std::make_shared<rocksdb::WriteBufferManager>(kMemtablesBytesMax);
+      std::make_shared<rocksdb::WriteBufferManager>(options.memtables_bytes);
+  // The WAL files still needed are at most about the memtables' budget: past it, the families
+  // holding the oldest file are flushed. RocksDB's default (four times all write buffers) let the
+  // WAL grow to tens of times the data in memtables when the service was killed again and again
+  // (a family that writes little keeps old files alive), and every restart replayed all of it:
+  // the soak's memory at start-up grew with the number of kills.
+  db_options.max_total_wal_size = options.memtables_bytes;
 
+  const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(false)},
-      {kEventsFamily, EventsFamilyOptions()},
-      {kIndexFamily, FamilyOptions(true)},
-      {kIdempotencyFamily, FamilyOptions(true)},
-      {kStateFamily, FamilyOptions(true)},
+      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(false, options, cache)},
+      {kEventsFamily, EventsFamilyOptions(options, cache)},
+      {kIndexFamily, FamilyOptions(true, options, cache)},
+      {kIdempotencyFamily, FamilyOptions(true, options, cache)},
+      {kStateFamily, FamilyOptions(true, options, cache)},
   };
+  assert(families.size() == kColumnFamilies);  // each takes its share of memtables_bytes
   // RocksDB logs an error when it creates a missing directory; creating it first keeps a new
   // ledger's first open quiet. A failure here is reported by the open below.
   if (db_options.create_if_missing) {
@@ -188,6 +205,7 @@ Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
     return FromRocks(s, "opening ledger " + dir);
   }
   ledger->db_.reset(raw);
+  ledger->block_cache_ = cache;
   ledger->events_ = ledger->handles_[1];
   ledger->index_ = ledger->handles_[2];
   ledger->idempotency_ = ledger->handles_[3];
@@ -305,8 +323,27 @@ Head RocksLedger::GetHead() const {
 }
 
 LedgerStats RocksLedger::GetStats() const {
-  std::lock_guard lk(head_mu_);
-  return stats_;
+  LedgerStats stats;
+  {
+    std::lock_guard lk(head_mu_);
+    stats = stats_;
+  }
+  if (block_cache_) {
+    stats.block_cache_bytes = block_cache_->GetUsage();
+    stats.block_cache_pinned_bytes = block_cache_->GetPinnedUsage();
+  }
+  if (db_) {
+    for (rocksdb::ColumnFamilyHandle* family : handles_) {
+      std::uint64_t v = 0;
+      if (db_->GetIntProperty(family, rocksdb::DB::Properties::kSizeAllMemTables, &v)) {
+        stats.memtables_bytes += v;
+      }
+      if (db_->GetIntProperty(family, rocksdb::DB::Properties::kEstimateTableReadersMem, &v)) {
+        stats.table_readers_bytes += v;
+      }
+    }
+  }
+  return stats;
 }
 
 Result<AppendResult> RocksLedger::Append(AppendRequest request) {

@@ -68,6 +68,7 @@ class RocksLedger final : public Ledger {
   std::int64_t sync_gather_micros_ = 0;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; destroyed before db_
+  std::shared_ptr<rocksdb::Cache> block_cache_;        // every column family's
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
   rocksdb::ColumnFamilyHandle* index_ = nullptr;
   rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;

@@ -183,6 +183,20 @@ TEST_F(CliInput, ABadSecretsFileExitsThreeNamingTheFileAndField) {
   EXPECT_EQ(HeadSeq(), 0u);
 }
 
+TEST_F(CliInput, ServeMemoryBudgetsOutsideFourMebibytesToSixtyFourGibibytesAreUsageErrors) {
+  for (const std::string flag : {"--cache-mib", "--memtables-mib"}) {
+    for (const std::string value : {"3", "65537", "lots"}) {
+      SCOPED_TRACE(flag + " " + value);
+      auto run = RunAntrean({"serve", "--ledger", Ledger(), "--config", support::SampleOfficeFile(),
+                             "--listen", "127.0.0.1:0", flag, value},
+                            dir_.path());
+      EXPECT_EQ(run.exit_code, 2);
+      EXPECT_EQ(run.err, "antrean serve: " + flag + ": expected a number of MiB from 4 to 65536\n");
+    }
+  }
+  EXPECT_EQ(HeadSeq(), 0u);
+}
+
 TEST_F(CliInput, ServeWithoutAnAppSecretExitsThreeSayingWhy) {
   Write("key-only.json", R"({"booking_code_key":"test-booking-code-key-0123456789"})");
   auto run = RunAntrean({"serve", "--ledger", Ledger(), "--config", support::SampleOfficeFile(),

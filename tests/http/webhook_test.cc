@@ -254,6 +254,10 @@ TEST_F(WebhookTest, MetricsCountRequestsByRouteAndStatus) {
       << m.body.substr(0, 3000);
   EXPECT_NE(m.body.find("antrean_append_seconds_bucket"), std::string::npos);
   EXPECT_NE(m.body.find("antrean_ledger_events_total 4"), std::string::npos);
+  for (const char* memory : {"antrean_ledger_block_cache_bytes ", "antrean_ledger_memtables_bytes ",
+                             "antrean_ledger_table_readers_bytes "}) {
+    EXPECT_NE(m.body.find(std::string("\n") + memory), std::string::npos) << memory;
+  }
 }
 
 }  // namespace

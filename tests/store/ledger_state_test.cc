@@ -391,6 +391,20 @@ TEST_F(LedgerStateTest, StatsCountAppendsEventsAndGroups) {
   EXPECT_EQ(s.failed_appends, 0u);
 }
 
+TEST_F(LedgerStateTest, StatsReportTheMemoryHeldAgainstTheBudgets) {
+  for (int i = 0; i < 50; ++i) AppendOk(One({"code:A"}));
+  const LedgerStats written = ledger_->GetStats();
+  EXPECT_GT(written.memtables_bytes, 0u) << "the appends are in the memtables";
+  EXPECT_LE(written.memtables_bytes, kMemtablesBytesDefault);
+  Reopen();  // a clean close flushes: the next reads come from table files, through the cache
+  ASSERT_NE(ledger_, nullptr);
+  for (std::uint64_t seq = 1; seq <= 50; ++seq) ASSERT_TRUE(ledger_->Get(seq).ok());
+  const LedgerStats read = ledger_->GetStats();
+  EXPECT_GT(read.block_cache_bytes, 0u) << "the blocks read are in the cache";
+  EXPECT_LE(read.block_cache_bytes, kBlockCacheBytesDefault);
+  EXPECT_LE(read.block_cache_pinned_bytes, read.block_cache_bytes);
+}
+
 TEST_F(LedgerStateTest, StatsCountADuplicateAsAnAppendWithoutEvents) {
   AppendRequest req = One({"code:A"});
   req.idempotency_key = "inbound:1";

@@ -502,6 +502,58 @@ TEST_F(LedgerTest, SecondReadWriteOpenFailsBecauseLocked) {
       << second.status().message();
 }
 
+TEST_F(LedgerTest, MemoryBudgetsOutsideTheirLimitsAreRefusedNamingWhich) {
+  Ledger::Options small;
+  small.block_cache_bytes = kMemoryBudgetBytesMin - 1;
+  auto a = Ledger::Open(dir_.path() + "/a", small);
+  ASSERT_FALSE(a.ok());
+  EXPECT_TRUE(a.status().IsInvalidArgument()) << a.status().ToString();
+  EXPECT_EQ(a.status().message().rfind("block_cache_bytes of 4194303 bytes is outside", 0), 0u)
+      << a.status().message();
+  Ledger::Options large;
+  large.memtables_bytes = kMemoryBudgetBytesMax + 1;
+  auto b = Ledger::Open(dir_.path() + "/b", large);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().message().rfind("memtables_bytes of ", 0), 0u) << b.status().message();
+}
+
+// With the smallest budgets the memtables flush many times over; every event is still there.
+TEST_F(LedgerTest, TheSmallestMemoryBudgetsFlushOftenAndKeepEveryEvent) {
+  ledger_.reset();
+  Ledger::Options options;
+  options.block_cache_bytes = kMemoryBudgetBytesMin;
+  options.memtables_bytes = kMemoryBudgetBytesMin;
+  ledger_ = OpenOk(options);
+  ASSERT_NE(ledger_, nullptr);
+  const std::string filler(900, 'x');
+  constexpr int kRequests = 200, kPerRequest = 100;  // ~20 MiB: five times the memtables' budget
+  for (int r = 0; r < kRequests; ++r) {
+    AppendRequest req;
+    for (int i = 0; i < kPerRequest; ++i) {
+      const int n = r * kPerRequest + i;
+      req.events.push_back(Event("test_event.v1", {"phone:" + std::to_string(n % 977)},
+                                 "{\"n\":" + std::to_string(n) + ",\"f\":\"" + filler + "\"}"));
+    }
+    AppendOk(std::move(req));
+  }
+  // The budget made the memtables flush while appending: table files exist before any close.
+  int tables = 0;
+  for (const auto& f : std::filesystem::directory_iterator(LedgerDir())) {
+    tables += f.path().extension() == ".sst";
+  }
+  EXPECT_GE(tables, 3);
+  ledger_.reset();
+  ledger_ = OpenOk(options);
+  ASSERT_NE(ledger_, nullptr);
+  EXPECT_EQ(ledger_->GetHead().seq, std::uint64_t{kRequests * kPerRequest});
+  const VerifyReport report = VerifyOk();
+  EXPECT_TRUE(report.ok) << report.detail;
+  EXPECT_EQ(report.events_checked, std::uint64_t{kRequests * kPerRequest});
+  auto last = ledger_->Get(kRequests * kPerRequest);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(last->payload.rfind("{\"n\":19999,", 0), 0u);
+}
+
 TEST_F(LedgerTest, ReadOnlyOpenOfMissingLedgerFails) {
   Ledger::Options options;
   options.read_only = true;

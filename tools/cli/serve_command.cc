@@ -25,7 +25,7 @@ constexpr char kServeUsage[] =
     "usage: antrean serve [--ledger DIR] [--config FILE] [--listen HOST:PORT] [--secrets FILE]\n"
     "                     [--graph-url URL] [--threads N] [--tick-seconds N]\n"
     "                     [--max-connections N] [--scratch DIR] [--log-json] [--no-access-log]\n"
-    "                     [--log-level LEVEL]\n"
+    "                     [--log-level LEVEL] [--cache-mib N] [--memtables-mib N]\n"
     "\n"
     "Serves WhatsApp's webhook (/webhooks/whatsapp), the staff API (/api/v1/...), /metrics,\n"
     "/healthz and /readyz over HTTP on an embedded ledger (docs/API.md). Runs the outbox\n"
@@ -46,6 +46,10 @@ constexpr char kServeUsage[] =
     "  --log-json          log lines as JSON objects\n"
     "  --no-access-log     no log line per request\n"
     "  --log-level LEVEL   debug, info (default), warn, error or off\n"
+    "  --cache-mib N       the ledger's block cache, MiB (default 256; 4 to 65536)\n"
+    "  --memtables-mib N   the ledger's memtables together, MiB (default 256; 4 to 65536).\n"
+    "                      Memory stays within these two plus a fixed part, whatever the\n"
+    "                      ledger's size.\n"
     "\n"
     "Exit 3: the ledger, the office file or the secrets could not be loaded, or the address\n"
     "could not be bound.\n";
@@ -120,10 +124,11 @@ void ConfigureLog(bool as_json) {
 }
 
 int RunServe(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = ParseOrUsage(argv, "serve", kServeUsage,
-                           {"ledger", "config", "listen", "secrets", "graph-url", "threads",
-                            "tick-seconds", "max-connections", "scratch", "log-level"},
-                           {"log-json", "no-access-log"}, err, 0, /*ledger_required=*/false);
+  auto args =
+      ParseOrUsage(argv, "serve", kServeUsage,
+                   {"ledger", "config", "listen", "secrets", "graph-url", "threads", "tick-seconds",
+                    "max-connections", "scratch", "log-level", "cache-mib", "memtables-mib"},
+                   {"log-json", "no-access-log"}, err, 0, /*ledger_required=*/false);
   if (!args) return kExitUsage;
   http::NodeOptions o;
   o.ledger_dir = args->Get("ledger").value_or("var/ledger");
@@ -142,6 +147,20 @@ int RunServe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
         return kExitUsage;
       }
       *target = static_cast<std::size_t>(*n);
+    }
+  }
+  for (auto [flag, target] : {std::pair{"cache-mib", &o.block_cache_bytes},
+                              std::pair{"memtables-mib", &o.memtables_bytes}}) {
+    if (auto v = args->Get(flag)) {
+      constexpr std::uint64_t kMin = store::kMemoryBudgetBytesMin >> 20;
+      constexpr std::uint64_t kMax = store::kMemoryBudgetBytesMax >> 20;
+      auto n = ParseUint(*v);
+      if (!n || *n < kMin || *n > kMax) {
+        err << "antrean serve: --" << flag << ": expected a number of MiB from " << kMin << " to "
+            << kMax << "\n";
+        return kExitUsage;
+      }
+      *target = static_cast<std::size_t>(*n) << 20;
     }
   }
   if (auto v = args->Get("tick-seconds")) {

@@ -1,0 +1,21 @@
+// What this process holds in memory, for /metrics and the soak (docs/HARDENING.md, "Soak"): the
+// resident set as the kernel counts it, and the C heap as the allocator counts it, so that live
+// data can be told apart from freed memory the allocator keeps.
+#pragma once
+
+#include <cstdint>
+
+namespace antrean {
+
+struct ProcessMemory {
+  std::uint64_t resident_bytes = 0;     // VmRSS
+  std::uint64_t heap_in_use_bytes = 0;  // allocated and not freed (glibc mallinfo2; 0 elsewhere)
+  std::uint64_t heap_free_bytes = 0;    // freed, still held by the allocator
+};
+
+ProcessMemory ReadProcessMemory();
+
+// Gives the allocator's free pages back to the kernel (glibc malloc_trim; nothing elsewhere).
+void ReleaseFreeMemory();
+
+}  // namespace antrean
