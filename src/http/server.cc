@@ -38,6 +38,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(Response r);
   void OnWrite(bool close, beast::error_code ec);
   void Reject(int status, std::string_view message);
+  void Linger();
+  void Drain(std::size_t drained);
   void Shut();
 
   beast::tcp_stream stream_;
@@ -49,6 +51,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_;
   bool busy_ = false;     // a request is being handled (on the strand)
   bool closing_ = false;  // on the strand
+  bool linger_ = false;   // the request was refused before its body was read
+  bool unregistered_ = false;
 };
 
 class ServerImpl final : public Server {
@@ -247,22 +251,56 @@ void Session::Write(Response r) {
 
 void Session::OnWrite(bool close, beast::error_code ec) {
   busy_ = false;
+  if (!ec && close && linger_ && !closing_ && !server_.stopping()) return Linger();
   if (ec || close) return Shut();
   ReadHeader();
 }
 
 void Session::Reject(int status, std::string_view message) {
   server_.Rejected();
+  linger_ = true;
   Response r = JsonError(status, message);
   r.close = true;
   Write(std::move(r));
 }
 
-void Session::Shut() {
-  if (!stream_.socket().is_open()) return;
+// A refused request's body may still be on its way (a 413 goes out on the declared length, before
+// the body is read). Closing at once with unread bytes makes the kernel answer with a reset, and a
+// client still writing may lose the answer it was sent. So, as nginx's lingering close does: stop
+// sending, read and drop what still comes for a moment, then close.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr std::size_t kLingerBytesMax = 8u << 20;
+constexpr std::size_t kLingerReadBytes = 16 * 1024;
+
+void Session::Linger() {
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-  stream_.close();
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return Shut();
+  stream_.expires_after(kLingerTime);
+  Drain(0);
+}
+
+void Session::Drain(std::size_t drained) {
+  buffer_.clear();
+  stream_.async_read_some(
+      buffer_.prepare(kLingerReadBytes),
+      [self = shared_from_this(), drained](beast::error_code ec, std::size_t n) {
+        // The client's close (eof), the timer or the byte cap ends it.
+        if (ec || drained + n >= kLingerBytesMax) return self->Shut();
+        self->Drain(drained + n);
+      });
+}
+
+// Closes the connection (if the stream is not already closed: a timeout closes it) and lets the
+// server forget the session, once.
+void Session::Shut() {
+  if (stream_.socket().is_open()) {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+  if (unregistered_) return;
+  unregistered_ = true;
   server_.Unregister(shared_from_this());
 }
 

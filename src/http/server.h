@@ -7,7 +7,8 @@
 //
 // Limits (docs/API.md, "Limits"), each answered before the handler runs:
 //   a header larger than header_bytes_max       431, connection closed
-//   a body larger than body_bytes_max           413, connection closed (the body is not read)
+//   a body larger than body_bytes_max           413 on the declared length, then what the client
+//                                               still sends is dropped (2 s, 8 MiB) and closed
 //   a header not complete in header_timeout_ms  connection closed
 //   a body not complete in body_timeout_ms      connection closed
 //   more than connections_max connections       503 to the newcomer, closed

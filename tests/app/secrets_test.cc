@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/support/ledger_fixture.h"
 
@@ -25,7 +28,28 @@ class Env {
 
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
-TEST(Secrets, AFreshFileHasEverySecretTheServiceNeedsAndIsPrivate) {
+// Each test starts from an environment without the secrets' variables (a developer's shell may
+// have ANTREAN_BOOKING_CODE_KEY set, which would override the file under test), and puts them back.
+class Secrets : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : kNames) {
+      if (const char* v = std::getenv(name)) saved_.emplace_back(name, v);
+      unsetenv(name);
+    }
+  }
+  void TearDown() override {
+    for (const auto& [name, value] : saved_) setenv(name, value.c_str(), 1);
+  }
+
+ private:
+  static constexpr const char* kNames[] = {
+      "ANTREAN_BOOKING_CODE_KEY", "ANTREAN_WHATSAPP_APP_SECRET", "ANTREAN_WHATSAPP_VERIFY_TOKEN",
+      "ANTREAN_WHATSAPP_ACCESS_TOKEN", "ANTREAN_API_TOKENS"};
+  std::vector<std::pair<const char*, std::string>> saved_;
+};
+
+TEST_F(Secrets, AFreshFileHasEverySecretTheServiceNeedsAndIsPrivate) {
   support::TempDir dir;
   const std::string path = dir.path() + "/s.json";
   auto created = InitSecretsFile(path);
@@ -46,7 +70,7 @@ TEST(Secrets, AFreshFileHasEverySecretTheServiceNeedsAndIsPrivate) {
   EXPECT_EQ(support::ReadFile(path), before);
 }
 
-TEST(Secrets, ATokenIsShownOnceAndStoredOnlyAsItsHash) {
+TEST_F(Secrets, ATokenIsShownOnceAndStoredOnlyAsItsHash) {
   support::TempDir dir;
   const std::string path = dir.path() + "/s.json";
   ASSERT_TRUE(InitSecretsFile(path).ok());
@@ -69,7 +93,7 @@ TEST(Secrets, ATokenIsShownOnceAndStoredOnlyAsItsHash) {
   EXPECT_FALSE(AddApiToken(path, "bad name", {"officer"}, {}).ok());
 }
 
-TEST(Secrets, AnUnknownFieldOrWrongTypeIsRefusedNamingIt) {
+TEST_F(Secrets, AnUnknownFieldOrWrongTypeIsRefusedNamingIt) {
   support::TempDir dir;
   const std::string path = dir.path() + "/s.json";
   Write(path, R"({"booking_code_key":"0123456789abcdef0123","whatsapp":{"app_secet":"x"}})");
@@ -84,7 +108,7 @@ TEST(Secrets, AnUnknownFieldOrWrongTypeIsRefusedNamingIt) {
       << s.status().message();
 }
 
-TEST(Secrets, TheEnvironmentOverridesTheFile) {
+TEST_F(Secrets, TheEnvironmentOverridesTheFile) {
   support::TempDir dir;
   const std::string path = dir.path() + "/s.json";
   Write(path, R"({"booking_code_key":"0123456789abcdef0123","whatsapp":{"app_secret":"from-file"}})");
@@ -98,7 +122,7 @@ TEST(Secrets, TheEnvironmentOverridesTheFile) {
   EXPECT_EQ(s->FindToken("t0k3n")->name, "ops");
 }
 
-TEST(Secrets, AShortOrMissingBookingCodeKeyIsAnError) {
+TEST_F(Secrets, AShortOrMissingBookingCodeKeyIsAnError) {
   support::TempDir dir;
   const std::string path = dir.path() + "/s.json";
   Write(path, R"({"booking_code_key":"short"})");

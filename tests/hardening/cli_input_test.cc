@@ -174,9 +174,10 @@ TEST_F(CliInput, ABadSecretsFileExitsThreeNamingTheFileAndField) {
   Write("in.jsonl", Message("m1") + "\n");
   for (const auto& c : cases) {
     SCOPED_TRACE(c.file);
+    // Without the key in the environment, which would stand in for the file's.
     auto run = RunAntrean({"ingest", "--ledger", Ledger(), "--config", support::SampleOfficeFile(),
                            "--secrets", Path(c.file), Path("in.jsonl")},
-                          dir_.path());
+                          dir_.path(), "-u ANTREAN_BOOKING_CODE_KEY");
     EXPECT_EQ(run.exit_code, 3);
     EXPECT_EQ(run.err, "antrean ingest: " + c.message + "\n");
   }

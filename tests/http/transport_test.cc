@@ -146,6 +146,36 @@ TEST_F(TransportTest, ConnectionsOverTheLimitGet503) {
   EXPECT_NE(metrics.body.find("antrean_http_connections_refused_total 1"), std::string::npos);
 }
 
+// A connection closed by a timeout must stop counting against the limit, or idle keep-alive
+// clients would in time lock everyone out with 503s.
+TEST_F(TransportTest, ConnectionsCutOffByATimeoutNoLongerCountAgainstTheLimit) {
+  EXPECT_EQ(client_.Get("/healthz").status, 200);  // holds one of the 3
+  for (int i = 0; i < 4; ++i) {                    // more timed-out connections than the limit
+    Raw raw(node_.url());
+    raw.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    EXPECT_EQ(raw.ReadUntilClosed(), "") << "cut off, not refused: connection " << i;
+    EXPECT_TRUE(raw.closed());
+  }
+  TestClient second(node_.url()), third(node_.url());
+  EXPECT_EQ(second.Get("/healthz").status, 200);
+  EXPECT_EQ(third.Get("/healthz").status, 200);
+}
+
+// The 413 goes out on the declared length, before the body is read; a client that sends its whole
+// body first still gets it (the server reads and drops the rest before it closes).
+TEST(Transport, AClientStillSendingAnOversizedBodyGetsThe413) {
+  support::TempDir dir;
+  TestNode node(dir.path() + "/ledger");  // the default limits: connections that linger are few
+  const std::string body((3u << 20) + 1024, 'A');
+  for (int i = 0; i < 10; ++i) {  // before the fix, about every other attempt lost its answer
+    http::Client client(*http::ParseUrl(node.url()), std::chrono::seconds(10));
+    auto r = client.Send("POST", "/webhooks/whatsapp", body);
+    ASSERT_TRUE(r.ok()) << "attempt " << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->status, 413) << "attempt " << i;
+  }
+  EXPECT_EQ(TestClient(node.url()).Head(), 0u);
+}
+
 TEST(Transport, AClientThatExpects100ContinueIsToldToGoOn) {
   support::TempDir dir;
   TestNode node(dir.path() + "/ledger");  // the default timeouts: no hurry here
