@@ -60,7 +60,7 @@ std::string ReplyKey(std::string_view reply_id);
 
 // The keys `event` is indexed under, without duplicates, in a stable order (the event's own
 // subject first), at most store::kIndexKeysPerEventMax of them. docs/EVENTS.md lists them per type.
-// A phone_flagged.v1 naming more phones and persons than fit keeps the first ones; the rest stay
+// A phone_flagged naming more phones and persons than fit keeps the first ones; the rest stay
 // readable in its payload.
 std::vector<std::string> IndexKeys(const Event& event);
 

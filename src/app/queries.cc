@@ -793,11 +793,7 @@ Result<json::object> QueryAudit(const store::Ledger& ledger, const AuditQuery& q
       if (find_offices) {
         auto decoded = events::DecodeEvent(e->type, e->payload);
         if (decoded.ok()) {
-          std::visit(
-              [&offices](const auto& ev) {
-                if constexpr (requires { ev.office; }) offices.insert(ev.office);
-              },
-              *decoded);
+          if (auto office = events::OfficeOf(*decoded)) offices.emplace(*office);
         }
       }
       if (show && i < q.evidence_max) {

@@ -412,20 +412,22 @@ Status Service::Impl::NameOffices(std::vector<events::Event>& found, std::uint64
     auto* flag = std::get_if<events::PhoneFlagged>(&e);
     if (flag == nullptr) continue;
     std::set<std::string> offices;
-    for (const std::uint64_t seq : flag->evidence) {
-      if (seq >= first_seq && seq - first_seq < appended.size()) {
-        if (auto office = events::OfficeOf(appended[seq - first_seq])) offices.emplace(*office);
-        continue;
-      }
-      {
-        std::lock_guard lk(mu_);
-        if (seq >= offices_first_seq_ && seq - offices_first_seq_ < offices_in_flight_.size()) {
+    std::vector<std::uint64_t> durable;  // neither in this append nor in flight: in the ledger
+    {
+      std::lock_guard lk(mu_);
+      for (const std::uint64_t seq : flag->evidence) {
+        if (seq >= first_seq && seq - first_seq < appended.size()) {
+          if (auto office = events::OfficeOf(appended[seq - first_seq])) offices.emplace(*office);
+        } else if (seq >= offices_first_seq_ &&
+                   seq - offices_first_seq_ < offices_in_flight_.size()) {
           const std::string& office = offices_in_flight_[seq - offices_first_seq_];
           if (!office.empty()) offices.insert(office);
-          continue;
+        } else {
+          durable.push_back(seq);  // an entry leaves the queue only once the ledger has it
         }
       }
-      // Not in flight: durable, so the ledger has it (an entry goes only once it is).
+    }
+    for (const std::uint64_t seq : durable) {
       auto stored = ledger_.Get(seq);
       if (!stored.ok()) return stored.status();
       auto decoded = events::DecodeEvent(stored->type, stored->payload);

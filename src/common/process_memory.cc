@@ -28,10 +28,4 @@ ProcessMemory ReadProcessMemory() {
   return m;
 }
 
-void ReleaseFreeMemory() {
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
-  malloc_trim(0);
-#endif
-}
-
 }  // namespace antrean

@@ -15,7 +15,4 @@ struct ProcessMemory {
 
 ProcessMemory ReadProcessMemory();
 
-// Gives the allocator's free pages back to the kernel (glibc malloc_trim; nothing elsewhere).
-void ReleaseFreeMemory();
-
 }  // namespace antrean

@@ -14,7 +14,7 @@
 
 namespace antrean::domain {
 
-// The rule names, stable: they are stored in phone_flagged.v1 "rule" and in flag ids.
+// The rule names, stable: they are stored in phone_flagged "rule" and in flag ids.
 inline constexpr std::string_view kRuleManyPersonsPerPhone = "many_persons_per_phone";
 inline constexpr std::string_view kRuleManyPhonesPerPerson = "many_phones_per_person";
 inline constexpr std::string_view kRuleBookedNeverUsed = "booked_never_used";

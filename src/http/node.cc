@@ -121,10 +121,7 @@ Status NodeImpl::Open() {
   auto offices = domain::LoadOfficeDirectoryFile(opt_.config_path);
   if (!offices.ok()) return offices.status();
   offices_ = std::make_shared<const domain::OfficeDirectory>(*offices);
-  store::Ledger::Options lo;
-  lo.block_cache_bytes = opt_.block_cache_bytes;
-  lo.memtables_bytes = opt_.memtables_bytes;
-  auto ledger = store::Ledger::Open(opt_.ledger_dir, lo);
+  auto ledger = store::Ledger::Open(opt_.ledger_dir, opt_.ledger);
   if (!ledger.ok()) return ledger.status();
   ledger_ = std::move(ledger).value();
   service_ = std::make_unique<app::Service>(*ledger_, *offices,

@@ -42,10 +42,9 @@ struct NodeOptions {
   std::chrono::seconds tick_interval{60};  // the expiry sweep; 0: off
   std::string scratch_dir;                 // for board ?as_of= rebuilds; empty: $TMPDIR
   bool access_log = true;                  // one log line per request
-  // The ledger's memory budgets (store::Ledger::Options): the server's memory is bounded by them
-  // plus a fixed part, whatever the ledger's size (docs/HARDENING.md, "Soak").
-  std::size_t block_cache_bytes = store::kBlockCacheBytesDefault;
-  std::size_t memtables_bytes = store::kMemtablesBytesDefault;
+  // How the ledger is opened; its memory budgets bound the server's memory together with a part
+  // that does not grow with the ledger's size or with restarts (docs/API.md, "Memory").
+  store::Ledger::Options ledger;
 };
 
 class Node {

@@ -167,8 +167,7 @@ Result<std::unique_ptr<Ledger>> RocksLedger::OpenRocks(const std::string& dir,
   // The WAL files still needed are at most about the memtables' budget: past it, the families
   // holding the oldest file are flushed. RocksDB's default (four times all write buffers) let the
   // WAL grow to tens of times the data in memtables when the service was killed again and again
-  // (a family that writes little keeps old files alive), and every restart replayed all of it:
-  // the soak's memory at start-up grew with the number of kills.
+  // (a family that writes little keeps old files alive), and every restart read all of it.
   db_options.max_total_wal_size = options.memtables_bytes;
 
   const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
 #include <set>
 #include <string>
@@ -156,6 +157,33 @@ TEST_F(Forensics, APhoneTryingThreeOtherAdultsIsFlaggedOnceWithTheAttemptsAsEvid
       << "the offices of its evidence, recorded in the flag";
   Send(1, Adult(104));
   EXPECT_EQ(Flags().size(), 1u) << "the same phone is not flagged twice for the same rule";
+  ExpectReplayIdentical();
+}
+
+// The attempts are submitted back to back, each followed by another office's traffic, so that the
+// flag is raised while its earlier evidence is still on its way to disk: those offices come from
+// the events in flight (the ledger cannot be read for them yet), and only Bogor's are named.
+TEST_F(Forensics, AFlagWhoseEvidenceIsStillInFlightNamesOnlyItsOffices) {
+  Issued(1, Adult(100));
+  std::atomic<int> answered{0};
+  const auto submit = [&](const std::string& office, int phone, const std::string& text) {
+    service_->Submit(
+        Msg("wamid.fx." + std::to_string(++messages_), office, Phone(phone), text, kBooked),
+        [&answered](app::CommandResult r) {
+          EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+          ++answered;
+        });
+  };
+  for (int i = 101; i <= 103; ++i) {
+    submit("bogor", 1, Adult(i));
+    submit("jakarta-pusat", 200 + i, "halo");
+  }
+  service_->Drain();
+  EXPECT_EQ(answered, 6);
+  auto flags = Flags();
+  ASSERT_EQ(flags.size(), 1u);
+  EXPECT_EQ(flags[0].rule, "many_persons_per_phone");
+  EXPECT_EQ(flags[0].offices, std::optional(std::vector<std::string>{"bogor"}));
   ExpectReplayIdentical();
 }
 

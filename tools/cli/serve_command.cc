@@ -48,8 +48,8 @@ constexpr char kServeUsage[] =
     "  --log-level LEVEL   debug, info (default), warn, error or off\n"
     "  --cache-mib N       the ledger's block cache, MiB (default 256; 4 to 65536)\n"
     "  --memtables-mib N   the ledger's memtables together, MiB (default 256; 4 to 65536).\n"
-    "                      Memory stays within these two plus a fixed part, whatever the\n"
-    "                      ledger's size.\n"
+    "                      Memory stays within these two plus a part that does not grow\n"
+    "                      with the ledger's size or with restarts (docs/API.md).\n"
     "\n"
     "Exit 3: the ledger, the office file or the secrets could not be loaded, or the address\n"
     "could not be bound.\n";
@@ -149,8 +149,8 @@ int RunServe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
       *target = static_cast<std::size_t>(*n);
     }
   }
-  for (auto [flag, target] : {std::pair{"cache-mib", &o.block_cache_bytes},
-                              std::pair{"memtables-mib", &o.memtables_bytes}}) {
+  for (auto [flag, target] : {std::pair{"cache-mib", &o.ledger.block_cache_bytes},
+                              std::pair{"memtables-mib", &o.ledger.memtables_bytes}}) {
     if (auto v = args->Get(flag)) {
       constexpr std::uint64_t kMin = store::kMemoryBudgetBytesMin >> 20;
       constexpr std::uint64_t kMax = store::kMemoryBudgetBytesMax >> 20;
