@@ -23,7 +23,9 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -67,6 +69,8 @@ struct Options {
   std::string secrets = "var/secrets.json";
   std::string dir = "var/bench";
   bool keep = false;
+  int rounds = 1;    // off then on, this many times: the figures are the medians
+  std::string only;  // "off" or "on": that phase alone, once (for profiling)
 };
 
 struct IngestFigures {
@@ -74,7 +78,19 @@ struct IngestFigures {
   std::uint64_t refused = 0;
   std::uint64_t events = 0;
   double seconds = 0;
+  // CPU time of the whole process (user + system, every thread: the service's, the ledger's and
+  // RocksDB's background work) from opening the ledger to closing it. On a shared machine this is
+  // the steadier figure: wall time also counts waiting for cores other work holds.
+  double cpu_seconds = 0;
+  std::uint64_t syncs = 0;  // the ledger's group commits (fsyncs)
 };
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
 
 // `antrean ingest` of the stream, with detection on or off.
 IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
@@ -84,6 +100,7 @@ IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
   if (!secrets.ok()) Die(secrets.status().ToString());
   fs::remove_all(dir);
   fs::create_directories(fs::path(dir).parent_path());
+  const double cpu0 = ProcessCpuSeconds();
   auto ledger = store::Ledger::Open(dir, {});
   if (!ledger.ok()) Die("open " + dir + ": " + ledger.status().ToString());
   std::ifstream in(o.stream);
@@ -123,11 +140,18 @@ IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
     service.Drain();
   }
   f.seconds = Seconds(Clock::now() - t0);
+  const store::LedgerStats stats = (*ledger)->GetStats();
+  f.syncs = stats.groups;
   (*ledger)->Close();
-  std::printf("  %s: %llu commands (%llu refused), %llu events, %.1f s; %llu bytes of results\n",
-              detect ? "on " : "off", static_cast<unsigned long long>(f.commands),
-              static_cast<unsigned long long>(f.refused), static_cast<unsigned long long>(f.events),
-              f.seconds, static_cast<unsigned long long>(result_bytes));
+  f.cpu_seconds = ProcessCpuSeconds() - cpu0;
+  std::printf(
+      "  %s: %llu commands (%llu refused), %llu events, %.2f s, %.2f CPU s, %llu fsyncs; %llu "
+      "bytes of results\n",
+      detect ? "on " : "off", static_cast<unsigned long long>(f.commands),
+      static_cast<unsigned long long>(f.refused), static_cast<unsigned long long>(f.events),
+      f.seconds, f.cpu_seconds, static_cast<unsigned long long>(f.syncs),
+      static_cast<unsigned long long>(result_bytes));
+  std::fflush(stdout);
   return f;
 }
 
@@ -216,9 +240,14 @@ int main(int argc, char** argv) {
       o.dir = value();
     else if (a == "--keep")
       o.keep = true;
+    else if (a == "--rounds")
+      o.rounds = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--only")
+      o.only = value();
     else
       Die("unknown flag " + a +
-          " (--stream FILE --config FILE [--secrets FILE] [--dir DIR] [--keep])");
+          " (--stream FILE --config FILE [--secrets FILE] [--dir DIR] [--keep] [--rounds N]"
+          " [--only off|on])");
   }
   if (o.stream.empty() || o.config.empty()) Die("--stream FILE and --config FILE are required");
   // Read the stream once so that both runs read it from the page cache.
@@ -230,10 +259,36 @@ int main(int argc, char** argv) {
   }
   const std::string off_dir = (fs::path(o.dir) / "forensics-off").string();
   const std::string on_dir = (fs::path(o.dir) / "forensics-on").string();
-  std::printf("(a) and (b): ingest %s, detection off, then on\n", o.stream.c_str());
-  const IngestFigures off = Ingest(o, off_dir, false);
-  if (!o.keep) fs::remove_all(off_dir);
-  const IngestFigures on = Ingest(o, on_dir, true);
+  if (!o.only.empty()) {
+    if (o.only != "off" && o.only != "on") Die("--only takes off or on");
+    const std::string dir = o.only == "on" ? on_dir : off_dir;
+    Ingest(o, dir, o.only == "on");
+    if (!o.keep) fs::remove_all(dir);
+    return 0;
+  }
+  std::printf("(a) and (b): ingest %s, detection off, then on; %d round(s)\n", o.stream.c_str(),
+              o.rounds);
+  // Rounds alternate the two phases, so that a change in the machine's load between them weighs
+  // on both alike; each figure below is the median over the rounds.
+  std::vector<IngestFigures> offs, ons;
+  for (int round = 0; round < o.rounds; ++round) {
+    offs.push_back(Ingest(o, off_dir, false));
+    if (!o.keep || round + 1 < o.rounds) fs::remove_all(off_dir);
+    ons.push_back(Ingest(o, on_dir, true));
+    if (round + 1 < o.rounds) fs::remove_all(on_dir);
+  }
+  const auto median = [](std::vector<IngestFigures> v, double IngestFigures::*field) {
+    std::sort(v.begin(), v.end(), [field](const IngestFigures& a, const IngestFigures& b) {
+      return a.*field < b.*field;
+    });
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2].*field : (v[n / 2 - 1].*field + v[n / 2].*field) / 2;
+  };
+  IngestFigures off = offs.back(), on = ons.back();
+  off.seconds = median(offs, &IngestFigures::seconds);
+  on.seconds = median(ons, &IngestFigures::seconds);
+  off.cpu_seconds = median(offs, &IngestFigures::cpu_seconds);
+  on.cpu_seconds = median(ons, &IngestFigures::cpu_seconds);
   std::printf("(c) plain RocksDB: the events of (b)\n");
   const PlainFigures plain = PlainRocks(on_dir, (fs::path(o.dir) / "forensics-rocks").string());
   if (!o.keep) fs::remove_all((fs::path(o.dir) / "forensics-rocks").string());
@@ -276,5 +331,15 @@ int main(int argc, char** argv) {
   const double cost = 1.0 - per_s(on.commands, on.seconds) / per_s(off.commands, off.seconds);
   std::printf("cost of detection: %.1f%% of ingest throughput (target: at most 20%%)\n",
               100 * cost);
+  std::printf("CPU seconds (whole process): %.2f off, %.2f on; cost in CPU: %.1f%%\n",
+              off.cpu_seconds, on.cpu_seconds, 100 * (1.0 - off.cpu_seconds / on.cpu_seconds));
+  if (o.rounds > 1) {
+    std::printf("per round, off -> on:");
+    for (std::size_t i = 0; i < offs.size(); ++i) {
+      std::printf(" %.0f -> %.0f/s (%.2f -> %.2f CPU s)%s",
+                  per_s(offs[i].commands, offs[i].seconds), per_s(ons[i].commands, ons[i].seconds),
+                  offs[i].cpu_seconds, ons[i].cpu_seconds, i + 1 < offs.size() ? ";" : "\n");
+    }
+  }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "events/codec.h"
 
 #include <algorithm>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
@@ -666,8 +667,9 @@ bool DecodeValue(const json::value& in, T& out, std::string* error) {
   return DecodeObject(in.get_object(), std::string(), out, error);
 }
 
-// The payload parsed, or the error (offset and reason) without the type name.
-std::optional<json::value> Parse(std::string_view text, std::string* error) {
+// The payload parsed into `storage`, or the error (offset and reason) without the type name.
+std::optional<json::value> Parse(std::string_view text, json::storage_ptr storage,
+                                 std::string* error) {
   if (text.size() > store::kPayloadBytesMax) {
     *error = "payload of " + std::to_string(text.size()) + " bytes is over the limit of " +
              std::to_string(store::kPayloadBytesMax);
@@ -676,6 +678,7 @@ std::optional<json::value> Parse(std::string_view text, std::string* error) {
   json::parse_options options;
   options.max_depth = 32;  // the events nest 2 deep; configurations a little more
   json::stream_parser parser(json::storage_ptr(), options);
+  parser.reset(std::move(storage));
   boost::system::error_code ec;
   const std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
   if (ec) {
@@ -720,8 +723,12 @@ Result<Event> DecodeCurrent(std::string_view type, std::string_view payload_json
   if (it == kEventTypeNames.end()) {
     return Status::InvalidArgument("unknown event type " + Quote(type));
   }
+  // The parsed tree lives only while the typed event is built from it: a buffer on the stack
+  // holds the whole of a usual payload, so parsing allocates nothing (replay decodes millions).
+  unsigned char buffer[8192];
+  json::monotonic_resource arena(buffer, sizeof buffer);
   std::string error;
-  std::optional<json::value> parsed = Parse(payload_json, &error);
+  std::optional<json::value> parsed = Parse(payload_json, &arena, &error);
   if (!parsed) return Status::InvalidArgument(std::string(type) + ": " + error);
   return kDecoders[static_cast<std::size_t>(it - kEventTypeNames.begin())](*parsed);
 }

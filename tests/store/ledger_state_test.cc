@@ -650,5 +650,70 @@ TEST_F(LedgerStateTest, ConcurrentStatePutsLeaveTheRowOfTheHighestSeq) {
   EXPECT_EQ(State("checkpoint:rows"), BigEndian8(kThreads * kAppendsEach));
 }
 
+TEST_F(LedgerStateTest, AKeyPutAndErasedByManyAppendsOfOneGroupEndsAsTheLastAppendLeftIt) {
+  // Appends submitted back to back are written in groups; the writer puts only the last change of
+  // a key within a group into the batch. Whatever the grouping, the row must end as the append
+  // with the highest seq left it, for puts and erases alike, and the same after a reopen.
+  constexpr int kAppends = 600;
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0;
+  std::uint64_t last_seq = 0;
+  std::string last_value;  // "<absent>" when the last change was an erase
+  for (int i = 0; i < kAppends; ++i) {
+    AppendRequest req = One({"code:G"});
+    // Erase every third time, and put the other two with their own value.
+    std::string value = "<absent>";
+    if (i % 3 == 2) {
+      req.state_deletes = {"row:g"};
+    } else {
+      value = "v" + std::to_string(i);
+      req.state_puts = {{"row:g", value}, {"row:other", value}};
+    }
+    ledger_->AppendAsync(std::move(req), [&, value](Result<AppendResult> r) {
+      std::lock_guard lk(mu);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (r.ok() && r->first_seq > last_seq) {
+        last_seq = r->first_seq;
+        last_value = value;
+      }
+      ++answered;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return answered == kAppends; });
+  }
+  EXPECT_EQ(last_seq, std::uint64_t{kAppends});
+  EXPECT_EQ(last_value, "<absent>") << "append 600 (i = 599) erases";
+  EXPECT_EQ(State("row:g"), "<absent>");
+  EXPECT_EQ(State("row:other"), "v598");
+  Reopen();
+  ASSERT_NE(ledger_, nullptr);
+  EXPECT_EQ(State("row:g"), "<absent>");
+  EXPECT_EQ(State("row:other"), "v598");
+
+  // And the other way round: erased, then put again, within what is likely one group.
+  for (int i = 0; i < 2; ++i) {
+    AppendRequest req = One({"code:G"});
+    if (i == 0)
+      req.state_deletes = {"row:g2"};
+    else
+      req.state_puts = {{"row:g2", "back"}};
+    ledger_->AppendAsync(std::move(req), [&](Result<AppendResult> r) {
+      std::lock_guard lk(mu);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      ++answered;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return answered == kAppends + 2; });
+  }
+  EXPECT_EQ(State("row:g2"), "back");
+}
+
 }  // namespace
 }  // namespace antrean::store
