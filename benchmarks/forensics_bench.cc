@@ -82,7 +82,8 @@ struct IngestFigures {
   // RocksDB's background work) from opening the ledger to closing it. On a shared machine this is
   // the steadier figure: wall time also counts waiting for cores other work holds.
   double cpu_seconds = 0;
-  std::uint64_t syncs = 0;  // the ledger's group commits (fsyncs)
+  std::uint64_t syncs = 0;        // the ledger's group commits (fsyncs)
+  std::uint64_t sync_micros = 0;  // time spent in them
 };
 
 double ProcessCpuSeconds() {
@@ -142,14 +143,17 @@ IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
   f.seconds = Seconds(Clock::now() - t0);
   const store::LedgerStats stats = (*ledger)->GetStats();
   f.syncs = stats.groups;
+  f.sync_micros = stats.write_micros;
   (*ledger)->Close();
   f.cpu_seconds = ProcessCpuSeconds() - cpu0;
   std::printf(
-      "  %s: %llu commands (%llu refused), %llu events, %.2f s, %.2f CPU s, %llu fsyncs; %llu "
-      "bytes of results\n",
+      "  %s: %llu commands (%llu refused), %llu events, %.2f s, %.2f CPU s, %llu fsyncs (%.0f us "
+      "each, %.1f events each); %llu bytes of results\n",
       detect ? "on " : "off", static_cast<unsigned long long>(f.commands),
       static_cast<unsigned long long>(f.refused), static_cast<unsigned long long>(f.events),
       f.seconds, f.cpu_seconds, static_cast<unsigned long long>(f.syncs),
+      f.syncs > 0 ? static_cast<double>(f.sync_micros) / static_cast<double>(f.syncs) : 0.0,
+      f.syncs > 0 ? static_cast<double>(f.events) / static_cast<double>(f.syncs) : 0.0,
       static_cast<unsigned long long>(result_bytes));
   std::fflush(stdout);
   return f;
