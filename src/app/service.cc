@@ -110,6 +110,8 @@ class Service::Impl final : public projections::StateRows {
 
   // ---- StateRows: the row cache (which holds every row of appends in flight), then the ledger.
   Result<std::optional<std::string>> Read(std::string_view key) override {
+    // The append being built sees its own changes first (only the deciding thread reads here).
+    if (auto it = staged_.find(key); it != staged_.end()) return it->second;
     {
       std::lock_guard lk(mu_);
       if (auto it = rows_.find(key); it != rows_.end()) return it->second.value;
@@ -123,10 +125,13 @@ class Service::Impl final : public projections::StateRows {
     if (inserted) Remember(it->first);
     return it->second.value;
   }
-  // Called by the fold on the decision thread: the change joins the overlay at once (so the next
-  // fold step and the next decision see it) and the append being built.
-  void Write(std::string key, std::string value) override { Stage(std::move(key), std::move(value)); }
-  void Erase(std::string key) override { Stage(std::move(key), std::nullopt); }
+  // Called by the fold on the deciding thread: the change is staged for the append being built
+  // (the next fold step reads it there), and joins the row cache when the append is handed to the
+  // ledger, for the next decisions.
+  void Write(std::string key, std::string value) override {
+    staged_.insert_or_assign(std::move(key), std::move(value));
+  }
+  void Erase(std::string key) override { staged_.insert_or_assign(std::move(key), std::nullopt); }
 
   void Submit(const Command& command, Done done);
   void Drain() {
@@ -155,14 +160,6 @@ class Service::Impl final : public projections::StateRows {
     std::string actor;
     std::string idempotency_key;  // empty: none
   };
-
-  void Stage(std::string key, std::optional<std::string> value) {
-    std::lock_guard lk(mu_);
-    auto [it, inserted] = rows_.try_emplace(key);
-    if (inserted) Remember(it->first);
-    it->second = Row{value, ++version_, true};
-    pending_[std::move(key)] = {std::move(value), version_};
-  }
 
   // Bounded cache: rows enter a FIFO; beyond kRowCacheMax the oldest durable rows are dropped
   // (they are in the ledger). Rows still pending are kept and re-queued. Caller holds mu_.
@@ -234,8 +231,11 @@ class Service::Impl final : public projections::StateRows {
   std::deque<std::string> offices_in_flight_;                                   // mu_
   std::uint64_t offices_first_seq_ = 0;                                         // mu_
   Status failed_;                                                               // mu_
-  // The changes the fold staged for the append being built (decision thread; under mu_).
-  std::map<std::string, std::pair<std::optional<std::string>, std::uint64_t>> pending_;
+  // The changes the folds staged for the append being built, by key: only the deciding thread
+  // touches them, so they need no lock. Appending publishes them to rows_ under one lock; before,
+  // each row staged took mu_ by itself, and with the detection's rows the deciding thread spent
+  // much of its time waiting for the ack thread's Finish on that lock.
+  std::map<std::string, std::optional<std::string>, std::less<>> staged_;
 };
 
 bool Service::Impl::AnsweredAsDuplicate(const std::string& key, Done& done) {
@@ -295,10 +295,7 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
   request.idempotency_key = envelope.idempotency_key;
   request.state_checkpoint_key = std::string(projections::kCheckpointKey);
   std::vector<std::string> types;
-  {
-    std::lock_guard lk(mu_);
-    pending_.clear();
-  }
+  staged_.clear();  // what a refused or failed append before this one left
   for (const auto& e : decision.events) {
     request.events.push_back(events::ToNewEvent(e));
     types.push_back(request.events.back().type);
@@ -312,9 +309,10 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
   }
   const projections::FoldContext fold_context{envelope.actor, envelope.at_us};
   // The decision made an event the fold cannot read, or the detection failed: a programming
-  // error or a damaged state. The cache now holds rows never written, so the service stops
-  // (fail-stop, see service.h).
+  // error or a damaged state. The rows staged so far are dropped, but what else the failure
+  // means is unknown, so the service stops (fail-stop, see service.h).
   const auto stop = [this, &done](Status why) {
+    staged_.clear();
     std::lock_guard lk(mu_);
     failed_ = why;
     Refuse(std::move(why), done);
@@ -356,12 +354,20 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
   auto flight = std::make_shared<InFlight>();
   {
     std::lock_guard lk(mu_);
-    for (auto& [key, change] : pending_) {
-      versions.emplace_back(key, change.second);
-      if (change.first) request.state_puts.emplace_back(key, std::move(*change.first));
-      else request.state_deletes.push_back(key);
+    versions.reserve(staged_.size());
+    for (auto& [key, value] : staged_) {
+      // Into the row cache, pinned until the append is durable (Finish), then into the request.
+      auto [it, inserted] = rows_.try_emplace(key);
+      it->second = Row{value, ++version_, true};
+      if (inserted) Remember(it->first);
+      versions.emplace_back(key, version_);
+      if (value) {
+        request.state_puts.emplace_back(key, std::move(*value));
+      } else {
+        request.state_deletes.push_back(key);
+      }
     }
-    pending_.clear();
+    staged_.clear();
     ++in_flight_;
     if (!envelope.idempotency_key.empty()) in_flight_by_key_[envelope.idempotency_key] = flight;
     if (options_.detect && offices_in_flight_.empty()) offices_first_seq_ = first_seq;
