@@ -23,7 +23,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -42,6 +41,7 @@
 #include "app/result_json.h"
 #include "app/secrets.h"
 #include "app/service.h"
+#include "benchmarks/cpu_time.h"
 #include "domain/office_config.h"
 #include "store/ledger.h"
 
@@ -86,13 +86,6 @@ struct IngestFigures {
   std::uint64_t sync_micros = 0;  // time spent in them
 };
 
-double ProcessCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
 // `antrean ingest` of the stream, with detection on or off.
 IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
   auto offices = domain::LoadOfficeDirectoryFile(o.config);
@@ -101,7 +94,7 @@ IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
   if (!secrets.ok()) Die(secrets.status().ToString());
   fs::remove_all(dir);
   fs::create_directories(fs::path(dir).parent_path());
-  const double cpu0 = ProcessCpuSeconds();
+  const double cpu0 = bench::SelfCpuSeconds();
   auto ledger = store::Ledger::Open(dir, {});
   if (!ledger.ok()) Die("open " + dir + ": " + ledger.status().ToString());
   std::ifstream in(o.stream);
@@ -145,7 +138,7 @@ IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
   f.syncs = stats.groups;
   f.sync_micros = stats.write_micros;
   (*ledger)->Close();
-  f.cpu_seconds = ProcessCpuSeconds() - cpu0;
+  f.cpu_seconds = bench::SelfCpuSeconds() - cpu0;
   std::printf(
       "  %s: %llu commands (%llu refused), %llu events, %.2f s, %.2f CPU s, %llu fsyncs (%.0f us "
       "each, %.1f events each); %llu bytes of results\n",

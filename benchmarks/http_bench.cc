@@ -34,7 +34,6 @@
 // the same requests, the same generator. Skipped, with a note, when no nginx binary is found.
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,8 +43,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -63,11 +62,12 @@
 #include <vector>
 
 #include "app/secrets.h"
-#include "tools/cli/office_clones.h"
+#include "benchmarks/cpu_time.h"
 #include "common/sha256.h"
 #include "domain/civil_time.h"
 #include "domain/office_config.h"
 #include "http/client.h"
+#include "tools/cli/office_clones.h"
 #include "whatsapp/webhook.h"
 
 #ifndef ANTREAN_BINARY
@@ -239,13 +239,6 @@ double ProcessCpuSeconds(pid_t pid) {
   // After the command: field 3 (state) is f[0], so utime (14) is f[11] and stime (15) f[12].
   if (f.size() < 13) return 0;
   return (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double SelfCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 std::uint16_t FreeLoopbackPort() {
@@ -834,12 +827,12 @@ Phase RunPhase(const std::string& target, const Process& server, const std::vect
   ph.connections = lo.connections;
   const bool ours = target == "antrean";
   const LedgerCounters before = ours ? ScrapeMetrics(server.port) : LedgerCounters{};
-  const double server0 = TreeCpuSeconds(server.pid), client0 = SelfCpuSeconds();
+  const double server0 = TreeCpuSeconds(server.pid), client0 = bench::SelfCpuSeconds();
   const auto t0 = Clock::now();
   ph.load = RunLoad(server.port, pool, first, lo, at_window);
   ph.wall_s = Seconds(Clock::now() - t0);
   ph.server_cpu_s = TreeCpuSeconds(server.pid) - server0;
-  ph.client_cpu_s = SelfCpuSeconds() - client0;
+  ph.client_cpu_s = bench::SelfCpuSeconds() - client0;
   if (ours) {
     const LedgerCounters after = ScrapeMetrics(server.port);
     ph.ledger = {after.events - before.events, after.syncs - before.syncs,

@@ -255,7 +255,6 @@ class Writer {
     out_.append(v.data() + run, v.size() - run);
     out_.push_back('"');
   }
-  void Put(const std::string& v) { Put(std::string_view(v)); }
   void Put(bool v) { out_.append(v ? "true" : "false"); }
   template <class Int>
   requires std::is_integral_v<Int>

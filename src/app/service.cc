@@ -232,9 +232,10 @@ class Service::Impl final : public projections::StateRows {
   std::uint64_t offices_first_seq_ = 0;                                         // mu_
   Status failed_;                                                               // mu_
   // The changes the folds staged for the append being built, by key: only the deciding thread
-  // touches them, so they need no lock. Appending publishes them to rows_ under one lock; before,
+  // touches them, so they need no lock. Appending publishes them to rows_ under one lock (before,
   // each row staged took mu_ by itself, and with the detection's rows the deciding thread spent
-  // much of its time waiting for the ack thread's Finish on that lock.
+  // much of its time waiting for the ack thread's Finish on that lock). Empty between appends:
+  // Append empties it when it publishes, and `stop` when a fold fails.
   std::map<std::string, std::optional<std::string>, std::less<>> staged_;
 };
 
@@ -295,7 +296,6 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
   request.idempotency_key = envelope.idempotency_key;
   request.state_checkpoint_key = std::string(projections::kCheckpointKey);
   std::vector<std::string> types;
-  staged_.clear();  // what a refused or failed append before this one left
   for (const auto& e : decision.events) {
     request.events.push_back(events::ToNewEvent(e));
     types.push_back(request.events.back().type);

@@ -649,9 +649,9 @@ void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
   // The random-key families' writes of the whole group, put into the batch sorted by key once the
   // group is decided: the memtable then inserts each key near the one before it instead of
   // searching its skiplist from the top (its remembered insert position is reused). The sort is
-  // stable, so that of two writes of one state key the later is the one kept (and the only one
-  // put); and the checkpoint is written once per group, with the seq the last request naming it
-  // would have written.
+  // stable, so that of two writes of one state key the later is the one kept (see below); and the
+  // checkpoint is written once per group, with the seq the last request naming it would have
+  // written.
   std::vector<std::string> index_keys;
   std::vector<std::pair<std::string, std::optional<std::string>>> state_writes;
   std::vector<std::pair<std::string, std::string>> idempotency_writes;
