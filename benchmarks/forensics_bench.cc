@@ -84,6 +84,7 @@ struct IngestFigures {
   double cpu_seconds = 0;
   std::uint64_t syncs = 0;        // the ledger's group commits (fsyncs)
   std::uint64_t sync_micros = 0;  // time spent in them
+  std::uint64_t batches = 0;      // the ledger's write batches (its writer's groups)
 };
 
 // `antrean ingest` of the stream, with detection on or off.
@@ -137,17 +138,18 @@ IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
   const store::LedgerStats stats = (*ledger)->GetStats();
   f.syncs = stats.groups;
   f.sync_micros = stats.write_micros;
+  f.batches = stats.batches;
   (*ledger)->Close();
   f.cpu_seconds = bench::SelfCpuSeconds() - cpu0;
   std::printf(
       "  %s: %llu commands (%llu refused), %llu events, %.2f s, %.2f CPU s, %llu fsyncs (%.0f us "
-      "each, %.1f events each); %llu bytes of results\n",
+      "each, %.1f events each), %llu write batches; %llu bytes of results\n",
       detect ? "on " : "off", static_cast<unsigned long long>(f.commands),
       static_cast<unsigned long long>(f.refused), static_cast<unsigned long long>(f.events),
       f.seconds, f.cpu_seconds, static_cast<unsigned long long>(f.syncs),
       f.syncs > 0 ? static_cast<double>(f.sync_micros) / static_cast<double>(f.syncs) : 0.0,
       f.syncs > 0 ? static_cast<double>(f.events) / static_cast<double>(f.syncs) : 0.0,
-      static_cast<unsigned long long>(result_bytes));
+      static_cast<unsigned long long>(f.batches), static_cast<unsigned long long>(result_bytes));
   std::fflush(stdout);
   return f;
 }

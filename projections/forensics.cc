@@ -251,17 +251,15 @@ Status Link(TouchedRows& rows, std::string_view phone, std::string_view person, 
 
 // ---- The fold ---------------------------------------------------------------------------------
 
+// The phone and person rows it changes stay in `touched` (its owner writes them back, TouchedRows::
+// Flush); the other fx/ rows are written to `rows` at once.
 class Folder {
  public:
-  Folder(std::uint64_t seq, const FoldContext& ctx, StateRows& rows)
-      : seq_(seq), ctx_(ctx), rows_(rows), touched_(rows) {}
+  Folder(std::uint64_t seq, const FoldContext& ctx, StateRows& rows, TouchedRows& touched,
+         ThresholdsCache& configs)
+      : seq_(seq), ctx_(ctx), rows_(rows), touched_(touched), configs_(configs) {}
 
-  // Folds the event, then writes the phone and person rows it changed.
-  Status Fold(const events::Event& event) {
-    Status s = std::visit(*this, event);
-    if (s.ok()) touched_.Flush(rows_);
-    return s;
-  }
+  Status Fold(const events::Event& event) { return std::visit(*this, event); }
 
   Status operator()(const events::OfficeConfigurationApplied& e) {
     rows_.Write(ForensicConfigRowKey(e.office), Encode(ConfigRowFrom(e.config)));
@@ -337,9 +335,9 @@ class Folder {
 
   // A registration in the rush counts for its phone and its number block.
   Status CountRush(std::string_view office, std::string_view phone, ForensicPhoneRow& row) {
-    auto cfg = ReadRow<ForensicConfigRow>(rows_, ForensicConfigRowKey(office));
+    auto cfg = configs_.Get(rows_, office);
     if (!cfg.ok()) return cfg.status();
-    if (!cfg->has_value()) return Status::Ok();  // no configuration recorded: no rush known
+    if (*cfg == nullptr) return Status::Ok();  // no configuration recorded: no rush known
     auto date = RushDate(**cfg, ctx_.at_us);
     if (!date) return Status::Ok();
     const std::string day = std::string(office) + "|" + *date;
@@ -375,7 +373,8 @@ class Folder {
   std::uint64_t seq_;
   const FoldContext& ctx_;
   StateRows& rows_;
-  TouchedRows touched_;
+  TouchedRows& touched_;
+  ThresholdsCache& configs_;
 };
 
 // ---- Detection --------------------------------------------------------------------------------
@@ -416,9 +415,12 @@ events::PhoneFlagged NewFlag(std::string_view rule, std::string_view subject,
   return f;
 }
 
+// Reads the phone and person rows from `touched`, as the append's folds left them.
 class Detector {
  public:
-  Detector(const FoldContext& ctx, StateReader& rows) : ctx_(ctx), rows_(rows), touched_(rows) {}
+  Detector(const FoldContext& ctx, StateReader& rows, TouchedRows& touched,
+           ThresholdsCache& configs)
+      : ctx_(ctx), rows_(rows), touched_(touched), configs_(configs) {}
 
   Status operator()(const events::RegistrationRejected& e) {
     if (e.reason == kOtherAdultReason) {
@@ -472,15 +474,9 @@ class Detector {
   std::vector<events::Event> Take() { return std::move(out_); }
 
  private:
-  // The thresholds in force at the office; nullopt when none was recorded (nothing to check).
+  // The thresholds in force at the office; nullptr when none was recorded (nothing to check).
   Result<const ForensicConfigRow*> Config(const std::string& office) {
-    auto it = configs_.find(office);
-    if (it == configs_.end()) {
-      auto cfg = ReadRow<ForensicConfigRow>(rows_, ForensicConfigRowKey(office));
-      if (!cfg.ok()) return cfg.status();
-      it = configs_.emplace(office, std::move(*cfg)).first;
-    }
-    return it->second ? &*it->second : nullptr;
+    return configs_.Get(rows_, office);
   }
 
   // Whether a flag with this id exists, or was raised earlier in this append.
@@ -673,8 +669,8 @@ class Detector {
 
   const FoldContext& ctx_;
   StateReader& rows_;
-  TouchedRows touched_;  // read only: the rows the append's folds left
-  std::map<std::string, std::optional<ForensicConfigRow>, std::less<>> configs_;
+  TouchedRows& touched_;  // read only here
+  ThresholdsCache& configs_;
   std::set<std::string> raised_;
   std::set<std::string> blacklisted_;
   std::vector<events::Event> out_;
@@ -682,9 +678,29 @@ class Detector {
 
 }  // namespace
 
+Result<const ForensicConfigRow*> ThresholdsCache::Get(StateReader& rows, std::string_view office) {
+  const std::string key = ForensicConfigRowKey(office);
+  auto bytes = rows.Read(key);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return nullptr;
+  auto it = by_office_.find(office);
+  if (it != by_office_.end() && it->second.bytes == **bytes) return &it->second.row;
+  ForensicConfigRow row;
+  if (Status s = Decode(**bytes, &row); !s.ok()) {
+    return Status::Corruption("state row " + key + ": " + s.message());
+  }
+  if (it == by_office_.end()) it = by_office_.emplace(std::string(office), Entry{}).first;
+  it->second = Entry{std::move(**bytes), std::move(row)};
+  return &it->second.row;
+}
+
 Status FoldForensics(const events::Event& event, std::uint64_t seq, const FoldContext& context,
                      StateRows& rows) {
-  return Folder(seq, context, rows).Fold(event);
+  TouchedRows touched(rows);
+  ThresholdsCache configs;
+  Status s = Folder(seq, context, rows, touched, configs).Fold(event);
+  if (s.ok()) touched.Flush(rows);
+  return s;
 }
 
 bool ForensicsReads(std::string_view event_type) { return ForensicFolded::Names(event_type); }
@@ -695,13 +711,32 @@ Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext&
   return folded.ok() ? FoldForensics(event, seq, context, rows) : folded;
 }
 
-Result<std::vector<events::Event>> Detect(std::span<const events::Event> appended,
-                                          const FoldContext& context, StateReader& rows) {
-  Detector detector(context, rows);
+struct ForensicsPass::Impl {
+  Impl(StateRows& r, ThresholdsCache& c) : rows(r), touched(r), configs(c) {}
+  StateRows& rows;
+  TouchedRows touched;
+  ThresholdsCache& configs;
+};
+
+ForensicsPass::ForensicsPass(StateRows& rows, ThresholdsCache& thresholds)
+    : impl_(std::make_unique<Impl>(rows, thresholds)) {}
+ForensicsPass::~ForensicsPass() = default;
+
+Status ForensicsPass::Fold(const events::Event& event, std::uint64_t seq,
+                           const FoldContext& context) {
+  if (Status folded = FoldEvent(event, context, impl_->rows); !folded.ok()) return folded;
+  return Folder(seq, context, impl_->rows, impl_->touched, impl_->configs).Fold(event);
+}
+
+Result<std::vector<events::Event>> ForensicsPass::Detect(std::span<const events::Event> appended,
+                                                         const FoldContext& context) {
+  Detector detector(context, impl_->rows, impl_->touched, impl_->configs);
   for (const auto& e : appended) {
     if (Status s = std::visit(detector, e); !s.ok()) return s;
   }
   return detector.Take();
 }
+
+void ForensicsPass::Flush() { impl_->touched.Flush(impl_->rows); }
 
 }  // namespace antrean::projections

@@ -7,17 +7,22 @@
 //    the thresholds in force (from the recorded "office configuration applied" events), per
 //    number block the phones of one day's rush, and a union-find of phones and persons linked by
 //    bookings and attempts (the rings).
-//  - Detect looks at the rows an append's events just changed and returns the flags (and the
+//  - Detect (ForensicsPass::Detect) looks at the rows an append's events just changed and returns
+//  the flags (and the
 //    automatic blacklistings) they call for. It reads rows only; what it returns is appended in
 //    the same append, and folded like every event. A flag's id names the rule and its subject
 //    ("burst:62812345678"), so the same thing is never flagged twice: the fl/ row exists.
 //
-// Live, the service runs both on every append (app/service.cc); `antrean replay` runs the fold
+// Live, the service runs both on every append, through one ForensicsPass per append
+// (app/service.cc); `antrean replay` runs the fold
 // over the log, and its rows must equal the live ones (the flags themselves are events).
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -40,10 +45,54 @@ bool ForensicsReads(std::string_view event_type);
 Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext& context,
                StateRows& rows);
 
-// The phone_flagged.v2 and phone_blacklisted.v1 (automatic) events that `appended` — one
-// append's events, already folded by FoldAll — call for, in a deterministic order. Empty when
-// nothing new is found. The rules read only rows: the evidence is in them.
-Result<std::vector<events::Event>> Detect(std::span<const events::Event> appended,
-                                          const FoldContext& context, StateReader& rows);
+// The offices' thresholds in force (their fx/c/ rows), decoded: the fold and the detection of
+// every registration need them, and decoding them each time was a quarter of a registration's
+// detection fold. Each use reads the row and compares its bytes with those the
+// cached one was decoded from, so a cache can never answer with thresholds the rows no longer
+// hold; one may live as long as its user likes. Not thread-safe.
+class ThresholdsCache {
+ public:
+  // nullptr when no configuration was recorded for the office (nothing to check). The pointer
+  // stays valid until a later Get for the same office finds other bytes.
+  Result<const ForensicConfigRow*> Get(StateReader& rows, std::string_view office);
+
+ private:
+  struct Entry {
+    std::string bytes;  // the row as read
+    ForensicConfigRow row;
+  };
+  std::map<std::string, Entry, std::less<>> by_office_;
+};
+
+// One append's folds and detection, as the service runs them: Fold each of the append's events
+// (FoldAll), Detect over them, Fold the events Detect returned, then Flush. Detect returns the
+// phone_flagged.v2 and phone_blacklisted.v1 (automatic) events the append's events call for, in
+// a deterministic order; empty when nothing new is found. The rules read only rows: the evidence
+// is in them. The phone and person
+// rows are read and decoded once for the whole append, not once per event and again by the
+// detection, and written back once, by Flush; the office's thresholds are decoded once. The rows
+// that result are those of FoldAll event by event (replay's way), byte for byte: only when the
+// phone and person rows are written differs. Until Flush, reads of those rows through `rows`
+// itself see their state before the pass (no other fold reads them).
+class ForensicsPass {
+ public:
+  // `thresholds` may be kept from one pass to the next (the service keeps one).
+  ForensicsPass(StateRows& rows, ThresholdsCache& thresholds);
+  ~ForensicsPass();
+  ForensicsPass(const ForensicsPass&) = delete;
+  ForensicsPass& operator=(const ForensicsPass&) = delete;
+
+  // FoldAll of one event, keeping the phone and person rows it changes here.
+  Status Fold(const events::Event& event, std::uint64_t seq, const FoldContext& context);
+  // Detect over the rows as this pass's folds left them.
+  Result<std::vector<events::Event>> Detect(std::span<const events::Event> appended,
+                                            const FoldContext& context);
+  // Writes the phone and person rows this pass changed to `rows`.
+  void Flush();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace antrean::projections

@@ -237,6 +237,8 @@ class Service::Impl final : public projections::StateRows {
   // much of its time waiting for the ack thread's Finish on that lock). Empty between appends:
   // Append empties it when it publishes, and `stop` when a fold fails.
   std::map<std::string, std::optional<std::string>, std::less<>> staged_;
+  // The detection's decoded thresholds, kept between appends (deciding thread only).
+  projections::ThresholdsCache thresholds_;
 };
 
 bool Service::Impl::AnsweredAsDuplicate(const std::string& key, Done& done) {
@@ -325,17 +327,24 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
     if (in_flight_ == 0) next_seq_ = ledger_.GetHead().seq + 1;
   }
   const std::uint64_t first_seq = next_seq_;
-  for (std::size_t i = 0; i < decision.events.size(); ++i) {
-    const auto& e = decision.events[i];
-    Status folded = options_.detect
-                        ? projections::FoldAll(e, first_seq + i, fold_context, *this)
-                        : projections::FoldEvent(e, fold_context, *this);
-    if (!folded.ok()) return stop(folded);
-  }
-  if (options_.detect) {
+  if (!options_.detect) {
+    for (std::size_t i = 0; i < decision.events.size(); ++i) {
+      if (Status folded = projections::FoldEvent(decision.events[i], fold_context, *this);
+          !folded.ok()) {
+        return stop(folded);
+      }
+    }
+  } else {
     // The detection's flags (and automatic blacklistings) join the same append: what the
     // command revealed is on the record as soon as the command is.
-    auto found = projections::Detect(decision.events, fold_context, *this);
+    projections::ForensicsPass pass(*this, thresholds_);
+    for (std::size_t i = 0; i < decision.events.size(); ++i) {
+      if (Status folded = pass.Fold(decision.events[i], first_seq + i, fold_context);
+          !folded.ok()) {
+        return stop(folded);
+      }
+    }
+    auto found = pass.Detect(decision.events, fold_context);
     if (!found.ok()) return stop(found.status());
     if (Status named = NameOffices(*found, first_seq, decision.events); !named.ok()) {
       return stop(named);
@@ -345,9 +354,10 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
       request.events.push_back(events::ToNewEvent(e));
       types.push_back(request.events.back().type);
       Status folded = events::DecodeEvent(types.back(), request.events.back().payload).status();
-      if (folded.ok()) folded = projections::FoldAll(e, seq, fold_context, *this);
+      if (folded.ok()) folded = pass.Fold(e, seq, fold_context);
       if (!folded.ok()) return stop(folded);
     }
+    pass.Flush();
   }
   next_seq_ = first_seq + request.events.size();
   std::vector<std::pair<std::string, std::uint64_t>> versions;

@@ -152,6 +152,7 @@ struct LedgerStats {
   std::uint64_t events = 0;           // events appended
   std::uint64_t groups = 0;           // WAL syncs (group commits)
   std::uint64_t write_micros = 0;     // time spent in WAL syncs, summed
+  std::uint64_t batches = 0;          // RocksDB write batches: the writer's groups, each one Write
   // Requests the writer answered with an error (Conflict, a failed write or sync). Requests
   // refused before they are queued (InvalidArgument, Busy, Unavailable) are not counted.
   std::uint64_t failed_appends = 0;

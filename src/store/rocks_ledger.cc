@@ -527,6 +527,7 @@ void RocksLedger::Acknowledge(std::deque<Written>& written, const Status& sync_s
     std::lock_guard lk(head_mu_);
     for (auto& w : written) {
       if (sync_status.ok() && w.wrote) head_ = w.head;
+      if (w.wrote) ++stats_.batches;
       for (auto& p : w.group) {
         if (!sync_status.ok() && p->result.ok()) p->result = sync_status;
         if (!p->result.ok()) {

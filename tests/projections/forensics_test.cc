@@ -442,6 +442,25 @@ TEST_F(Forensics, ThresholdsComeFromTheOfficeConfigurationInForce) {
   EXPECT_EQ(Flags()[0].rule, "many_persons_per_phone");
 }
 
+TEST_F(Forensics, ThresholdsChangedWhileTheServiceRunsApplyFromTheNextCommand) {
+  // The service keeps the decoded thresholds between commands; a reloaded office file must not
+  // be answered from them.
+  Issued(140, Adult(14000));
+  Send(140, Adult(14001));
+  EXPECT_TRUE(Flags().empty()) << "one other adult is below the sample's threshold";
+  service_->SetOffices(OfficesWith({{"other_adults_per_phone", 2}}));
+  Send(140, Adult(14002));
+  auto flags = Flags();
+  ASSERT_EQ(flags.size(), 1u) << "two other adults reach the new threshold";
+  EXPECT_EQ(flags[0].rule, "many_persons_per_phone");
+  EXPECT_EQ(flags[0].evidence.size(), 2u);
+  service_->SetOffices(OfficesWith({{"other_adults_per_phone", 9}}));
+  Issued(141, Adult(14100));
+  for (int n = 14101; n < 14104; ++n) Send(141, Adult(n));
+  EXPECT_EQ(Flags().size(), 1u) << "three other adults are below the threshold now in force";
+  ExpectReplayIdentical();
+}
+
 TEST(ForensicsConfig, ABadThresholdFailsTheOfficeFileNamingTheOfficeAndTheField) {
   json::value file = support::SampleOfficesJson();
   file.as_object()["offices"].as_array()[0].as_object()["forensics"] =
