@@ -207,6 +207,9 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
   const std::uint64_t until = options.until_seq == 0 ? head : std::min(options.until_seq, head);
   const std::size_t flush_every = std::max<std::size_t>(options.flush_every_events, 1);
   ScratchRows rows(store);
+  // The offices' detection thresholds, decoded once for the whole rebuild (checked against the
+  // row on every use), not once per registration.
+  ThresholdsCache thresholds;
   Status failed;
   if (until > 0) {
     Status scanned = ledger.Scan(1, until, [&](const store::EventView& v) {
@@ -224,8 +227,11 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
                                    ") does not decode: " + event.status().message());
             return false;
           }
-          // As the service does: the state's fold, then the detection's, event by event.
-          Status folded = FoldAll(*event, v.seq, {v.cause_actor, v.recorded_at_us}, rows);
+          // As the service does: the state's fold, then the detection's (FoldAll), one event at
+          // a time.
+          ForensicsPass pass(rows, thresholds);
+          Status folded = pass.Fold(*event, v.seq, {v.cause_actor, v.recorded_at_us});
+          if (folded.ok()) pass.Flush();
           if (folded.IsIOError()) {  // the scratch store, not the event
             failed = folded;
             return false;
