@@ -695,10 +695,9 @@ Result<const ForensicConfigRow*> ThresholdsCache::Get(StateReader& rows, std::st
 }
 
 Status FoldForensics(const events::Event& event, std::uint64_t seq, const FoldContext& context,
-                     StateRows& rows) {
+                     StateRows& rows, ThresholdsCache& thresholds) {
   TouchedRows touched(rows);
-  ThresholdsCache configs;
-  Status s = Folder(seq, context, rows, touched, configs).Fold(event);
+  Status s = Folder(seq, context, rows, touched, thresholds).Fold(event);
   if (s.ok()) touched.Flush(rows);
   return s;
 }
@@ -706,9 +705,15 @@ Status FoldForensics(const events::Event& event, std::uint64_t seq, const FoldCo
 bool ForensicsReads(std::string_view event_type) { return ForensicFolded::Names(event_type); }
 
 Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext& context,
-               StateRows& rows) {
+               StateRows& rows, ThresholdsCache& thresholds) {
   Status folded = FoldEvent(event, context, rows);
-  return folded.ok() ? FoldForensics(event, seq, context, rows) : folded;
+  return folded.ok() ? FoldForensics(event, seq, context, rows, thresholds) : folded;
+}
+
+Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext& context,
+               StateRows& rows) {
+  ThresholdsCache thresholds;
+  return FoldAll(event, seq, context, rows, thresholds);
 }
 
 struct ForensicsPass::Impl {

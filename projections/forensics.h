@@ -7,15 +7,15 @@
 //    the thresholds in force (from the recorded "office configuration applied" events), per
 //    number block the phones of one day's rush, and a union-find of phones and persons linked by
 //    bookings and attempts (the rings).
-//  - Detect (ForensicsPass::Detect) looks at the rows an append's events just changed and returns
-//  the flags (and the
-//    automatic blacklistings) they call for. It reads rows only; what it returns is appended in
-//    the same append, and folded like every event. A flag's id names the rule and its subject
-//    ("burst:62812345678"), so the same thing is never flagged twice: the fl/ row exists.
+//  - ForensicsPass::Detect looks at the rows an append's events just changed and returns the
+//    flags (and the automatic blacklistings) they call for. It reads rows only; what it returns
+//    is appended in the same append, and folded like every event. A flag's id names the rule and
+//    its subject ("burst:62812345678"), so the same thing is never flagged twice: the fl/ row
+//    exists.
 //
 // Live, the service runs both on every append, through one ForensicsPass per append
-// (app/service.cc); `antrean replay` runs the fold
-// over the log, and its rows must equal the live ones (the flags themselves are events).
+// (app/service.cc); `antrean replay` runs the fold (FoldAll) over the log, and its rows must
+// equal the live ones (the flags themselves are events).
 #pragma once
 
 #include <cstdint>
@@ -33,23 +33,11 @@
 
 namespace antrean::projections {
 
-// Folds one event into the fx/ rows. Events the detection does not read are ignored.
-Status FoldForensics(const events::Event& event, std::uint64_t seq, const FoldContext& context,
-                     StateRows& rows);
-
-// True for the event types FoldForensics reads.
-bool ForensicsReads(std::string_view event_type);
-
-// Both folds of one event, as the service and replay apply them: the state's (FoldEvent), then
-// the detection's.
-Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext& context,
-               StateRows& rows);
-
 // The offices' thresholds in force (their fx/c/ rows), decoded: the fold and the detection of
 // every registration need them, and decoding them each time was a quarter of a registration's
-// detection fold. Each use reads the row and compares its bytes with those the
-// cached one was decoded from, so a cache can never answer with thresholds the rows no longer
-// hold; one may live as long as its user likes. Not thread-safe.
+// detection fold. Each use reads the row and compares its bytes with those the cached one was
+// decoded from, so a cache can never answer with thresholds the rows no longer hold; one may live
+// as long as its user likes (the service and a replay each keep one). Not thread-safe.
 class ThresholdsCache {
  public:
   // nullptr when no configuration was recorded for the office (nothing to check). The pointer
@@ -64,16 +52,29 @@ class ThresholdsCache {
   std::map<std::string, Entry, std::less<>> by_office_;
 };
 
+// Folds one event into the fx/ rows. Events the detection does not read are ignored.
+Status FoldForensics(const events::Event& event, std::uint64_t seq, const FoldContext& context,
+                     StateRows& rows, ThresholdsCache& thresholds);
+
+// True for the event types FoldForensics reads.
+bool ForensicsReads(std::string_view event_type);
+
+// Both folds of one event, as the service and replay apply them: the state's (FoldEvent), then
+// the detection's. Without `thresholds`, with a cache of its own (each call decodes them).
+Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext& context,
+               StateRows& rows, ThresholdsCache& thresholds);
+Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext& context,
+               StateRows& rows);
+
 // One append's folds and detection, as the service runs them: Fold each of the append's events
 // (FoldAll), Detect over them, Fold the events Detect returned, then Flush. Detect returns the
 // phone_flagged.v2 and phone_blacklisted.v1 (automatic) events the append's events call for, in
 // a deterministic order; empty when nothing new is found. The rules read only rows: the evidence
-// is in them. The phone and person
-// rows are read and decoded once for the whole append, not once per event and again by the
-// detection, and written back once, by Flush; the office's thresholds are decoded once. The rows
-// that result are those of FoldAll event by event (replay's way), byte for byte: only when the
-// phone and person rows are written differs. Until Flush, reads of those rows through `rows`
-// itself see their state before the pass (no other fold reads them).
+// is in them. The phone and person rows are read and decoded once for the whole append, not once
+// per event and again by the detection, and written back once, by Flush. The rows that result
+// are those of FoldAll event by event (replay's way), byte for byte: only when the phone and
+// person rows are written differs. Until Flush, reads of those rows through `rows` itself see
+// their state before the pass (no other fold reads them).
 class ForensicsPass {
  public:
   // `thresholds` may be kept from one pass to the next (the service keeps one).

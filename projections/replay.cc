@@ -227,11 +227,9 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
                                    ") does not decode: " + event.status().message());
             return false;
           }
-          // As the service does: the state's fold, then the detection's (FoldAll), one event at
-          // a time.
-          ForensicsPass pass(rows, thresholds);
-          Status folded = pass.Fold(*event, v.seq, {v.cause_actor, v.recorded_at_us});
-          if (folded.ok()) pass.Flush();
+          // As the service does: the state's fold, then the detection's, event by event.
+          Status folded =
+              FoldAll(*event, v.seq, {v.cause_actor, v.recorded_at_us}, rows, thresholds);
           if (folded.IsIOError()) {  // the scratch store, not the event
             failed = folded;
             return false;
