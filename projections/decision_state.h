@@ -22,6 +22,8 @@
 //   fx/p/<phone>          ForensicPhoneRow   what the rules count of one phone; its ring node
 //   fx/i/<person>         ForensicPersonRow  the phones one person was booked from; ring node
 //   fx/k/<office>|<date>|<block>  BlockRow   the phones of one number block in one day's rush
+// fx/p and fx/i rows (and their ring nodes) leave members at their defaults out (SameRow; docs/
+// PROJECTIONS.md); every other row holds every member.
 // Memory use does not grow with history: only the rows a decision touches are read.
 #pragma once
 
@@ -171,6 +173,7 @@ struct RingNode {
   std::vector<std::string> members;  // the first kRingMembersMax nodes of the group
   std::vector<std::uint64_t> seqs;   // the latest events that linked the group
   bool flagged = false;              // a ring flag was raised on this group
+  bool operator==(const RingNode&) const = default;
 };
 
 // The thresholds as recorded (rush_opens_at resolved into rush_opens_minute), and the office's
@@ -263,6 +266,12 @@ Status Decode(std::string_view bytes, ForensicOfficeRow* row);
 Status Decode(std::string_view bytes, ForensicPhoneRow* row);
 Status Decode(std::string_view bytes, ForensicPersonRow* row);
 Status Decode(std::string_view bytes, BlockRow* row);
+
+// Whether two values of the row under `key` hold the same row. Byte for byte, except for the
+// detection's phone and person rows (fx/p/, fx/i/): versions before 2026-11-22 wrote every field
+// of them, later ones leave out the fields at their defaults, so a ledger written by both holds
+// rows that differ in bytes and not in meaning. Those are decoded and compared.
+bool SameRow(std::string_view key, std::string_view a, std::string_view b);
 
 // Where a decision reads rows from. Implementations: the service's read-your-writes view over the
 // ledger (service.cc), a scratch store during replay, plain maps in tests.

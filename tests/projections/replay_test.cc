@@ -548,6 +548,85 @@ TEST_F(Replay, ATamperedLiveRowIsNamedWithItsProjectionAndKey) {
   }
 }
 
+// A detection row as versions before 2026-11-22 wrote it: every field, in order, defaults too.
+std::string WrittenWhole(const std::string& sparse, bool phone_row) {
+  const json::object node_defaults = {{"parent", ""},          {"phones", 0},
+                                      {"persons", 0},          {"members", json::array()},
+                                      {"seqs", json::array()}, {"flagged", false}};
+  const json::object phone_defaults = {{"other_adults", json::array()},
+                                       {"issued", 0},
+                                       {"unused", 0},
+                                       {"unused_seqs", json::array()},
+                                       {"mismatches", 0},
+                                       {"mismatch_seqs", json::array()},
+                                       {"rush_day", ""},
+                                       {"rush_seqs", json::array()},
+                                       {"node", json::object()}};
+  const json::object person_defaults = {{"phones", json::array()}, {"node", json::object()}};
+  const auto whole = [](const json::object& given, const json::object& defaults) {
+    json::object out;
+    for (const auto& [k, v] : defaults) out[k] = given.contains(k) ? given.at(k) : v;
+    return out;
+  };
+  const json::object given = json::parse(sparse).as_object();
+  json::object row = whole(given, phone_row ? phone_defaults : person_defaults);
+  const json::value* node = given.if_contains("node");
+  row["node"] = whole(node != nullptr ? node->as_object() : json::object(), node_defaults);
+  return json::serialize(row);
+}
+
+TEST_F(Replay, DetectionRowsWrittenWholeByAnEarlierVersionAreTheSameRows) {
+  TempDir copy;
+  const std::string dir = CopyOf(Dir(), copy);
+  std::string phone, person, forged_phone, phone_bytes, person_bytes, forged_bytes;
+  {
+    auto ledger = OpenLedger(dir, ReadOnly());
+    ASSERT_NE(ledger, nullptr);
+    phone = FirstKey(*ledger, "fx/p/");
+    person = FirstKey(*ledger, "fx/i/");
+    forged_phone = FirstKey(*ledger, "fx/p/", 1);
+    phone_bytes = ledger->GetState(phone)->value();
+    person_bytes = ledger->GetState(person)->value();
+    forged_bytes = ledger->GetState(forged_phone)->value();
+  }
+  // Today's rows leave defaults out; the shared ledger was written today.
+  ASSERT_EQ(phone_bytes.find("\"mismatches\""), std::string::npos) << phone_bytes;
+  const auto compare = [&dir] {
+    auto ledger = OpenLedger(dir, ReadOnly());
+    EXPECT_NE(ledger, nullptr);
+    Rebuilt rebuilt = MustRebuild(*ledger);
+    auto cmp = Compare(*ledger, *rebuilt.state);
+    EXPECT_TRUE(cmp.ok()) << cmp.status().ToString();
+    for (const auto& c : cmp->projections) {
+      if (c.projection == "fx") return c;
+    }
+    ADD_FAILURE() << "no fx projection";
+    return ProjectionComparison{};
+  };
+  {
+    RawDb raw(dir);
+    raw.Put(raw.state(), phone, WrittenWhole(phone_bytes, true));
+    raw.Put(raw.state(), person, WrittenWhole(person_bytes, false));
+  }
+  ProjectionComparison fx = compare();
+  EXPECT_TRUE(fx.identical) << fx.first_key << ": " << fx.live_value;
+  EXPECT_EQ(fx.live.sha256, fx.rebuilt.sha256);
+
+  // Written whole, a changed count is still a difference.
+  std::string whole = WrittenWhole(forged_bytes, true);
+  whole.replace(whole.find("\"mismatches\":0"), 14, "\"mismatches\":7");
+  {
+    RawDb raw(dir);
+    raw.Put(raw.state(), forged_phone, whole);
+  }
+  fx = compare();
+  EXPECT_FALSE(fx.identical);
+  EXPECT_EQ(fx.first_key, forged_phone);
+  EXPECT_EQ(fx.difference, ProjectionComparison::Difference::kValue);
+  EXPECT_EQ(fx.live_value, whole);
+  EXPECT_NE(fx.live.sha256, fx.rebuilt.sha256);
+}
+
 TEST_F(Replay, ARowUnderAnUnknownPrefixIsAProjectionThatDiffers) {
   TempDir copy;
   const std::string dir = CopyOf(Dir(), copy);

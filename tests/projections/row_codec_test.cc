@@ -1,7 +1,8 @@
 // The state rows' encoding (projections/decision_state.h). Rows are written as JSON text without
 // building a Boost.JSON tree first; these tests prove the bytes are exactly Boost.JSON's own
 // serialization of the same object — so rows written by earlier versions, which did build the
-// tree, still compare equal in `antrean replay` — and that every row reads back as it was.
+// tree, still compare equal in `antrean replay` — and that every row reads back as it was. The
+// detection's phone and person rows leave their defaults out, and still read as written whole.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -117,6 +118,57 @@ TEST(RowCodec, EveryRowTypeWithNestedListsMapsAndOptionalsMatchesBoostJson) {
   i.node.parent = "p:62812";
   ExpectBoostBytesAndRoundTrip(i);
   ExpectBoostBytesAndRoundTrip(ForensicOfficeRow{100, 7});
+}
+
+TEST(RowCodec, DetectionPhoneAndPersonRowsLeaveTheirDefaultsOut) {
+  EXPECT_EQ(Encode(ForensicPhoneRow{}), "{}");
+  EXPECT_EQ(Encode(ForensicPersonRow{}), "{}");
+  ForensicPhoneRow p;
+  p.issued = 2;
+  p.node.parent = "i:SITI|1990-02-01";
+  EXPECT_EQ(Encode(p), R"({"issued":2,"node":{"parent":"i:SITI|1990-02-01"}})");
+  ForensicPersonRow i;
+  i.phones = {Sighting{"62812", 1, 2}};
+  i.node = RingNode{"", 1, 1, {"i:SITI|1990-02-01", "p:62812"}, {2}, false};
+  EXPECT_EQ(Encode(i),
+            R"({"phones":[{"who":"62812","at_us":1,"seq":2}],)"
+            R"("node":{"phones":1,"persons":1,"members":["i:SITI|1990-02-01","p:62812"],)"
+            R"("seqs":[2]}})");
+  // A field left out reads as its default; one of the wrong type is still damage.
+  ForensicPhoneRow back;
+  back.issued = 9;
+  ASSERT_TRUE(Decode(R"({"node":{"flagged":true}})", &back).ok());
+  EXPECT_EQ(back.issued, 0u);
+  EXPECT_TRUE(back.node.flagged);
+  EXPECT_TRUE(Decode(R"({"issued":"two"})", &back).IsCorruption());
+  EXPECT_TRUE(Decode(R"({"node":{"seqs":"x"}})", &back).IsCorruption());
+  // Written whole, as versions before 2026-11-22 did, the same row reads back.
+  ForensicPhoneRow whole;
+  ASSERT_TRUE(Decode(R"({"other_adults":[],"issued":2,"unused":0,"unused_seqs":[],"mismatches":0,)"
+                     R"("mismatch_seqs":[],"rush_day":"","rush_seqs":[],"node":{"parent":)"
+                     R"("i:SITI|1990-02-01","phones":0,"persons":0,"members":[],"seqs":[],)"
+                     R"("flagged":false}})",
+                     &whole)
+                  .ok());
+  EXPECT_EQ(Encode(whole), Encode(p));
+  // Other rows keep every field: one missing is damage, not a default.
+  PhoneRow owner;
+  EXPECT_TRUE(Decode(R"({"owner":"SITI|1990-02-01"})", &owner).IsCorruption());
+}
+
+TEST(RowCodec, SameRowComparesDetectionRowsByMeaningAndOthersByBytes) {
+  const std::string sparse = R"({"issued":2})";
+  const std::string whole =
+      R"({"other_adults":[],"issued":2,"unused":0,"unused_seqs":[],"mismatches":0,)"
+      R"("mismatch_seqs":[],"rush_day":"","rush_seqs":[],"node":{"parent":"","phones":0,)"
+      R"("persons":0,"members":[],"seqs":[],"flagged":false}})";
+  EXPECT_TRUE(SameRow("fx/p/62812", sparse, whole));
+  EXPECT_FALSE(SameRow("fx/p/62812", R"({"issued":3})", whole));
+  EXPECT_FALSE(SameRow("fx/p/62812", "not json", "not json!"));
+  EXPECT_TRUE(SameRow("fx/i/SITI|1990-02-01", "{}", R"({"phones":[],"node":{}})"));
+  // Any other row is the same only byte for byte, even where the JSON means the same.
+  EXPECT_FALSE(SameRow("fx/o/bogor", R"({"issued":1,"unused":0})", R"({"unused":0,"issued":1})"));
+  EXPECT_TRUE(SameRow("dy/bogor|2026-03-02", "x", "x"));
 }
 
 TEST(RowCodec, ADamagedRowIsReportedNotReadAsDefaults) {
