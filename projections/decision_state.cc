@@ -45,9 +45,10 @@ namespace {
 
 // Marks a sparse field: stored only when it is not its type's default, read as the default when
 // absent. The detection's phone and person rows (and their ring nodes) are written for nearly
-// every registration and mostly hold zeros and empty lists; written whole they were twice the
-// bytes, which the WAL, the memtables, every flush and every compaction then carry. Other rows
-// keep every field, so that a field missing from them is reported as damage.
+// every registration and mostly hold zeros and empty lists; written whole, a phone row averaged
+// 245 bytes against 90 now (a person row 212 against 179), bytes the WAL, the memtables, every
+// flush and every compaction carry. Other rows keep every field, so that a field missing from
+// them is reported as damage.
 struct OmitDefault {};
 constexpr OmitDefault kOmitDefault;
 
