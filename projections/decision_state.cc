@@ -35,8 +35,12 @@ std::string OutboxRowKey(std::string_view reply_id) {
 std::string ProviderMessageRowKey(std::string_view id) { return "pm/" + std::string(id); }
 std::string ForensicConfigRowKey(std::string_view office) { return "fx/c/" + std::string(office); }
 std::string ForensicOfficeRowKey(std::string_view office) { return "fx/o/" + std::string(office); }
-std::string ForensicPhoneRowKey(std::string_view phone) { return "fx/p/" + std::string(phone); }
-std::string ForensicPersonRowKey(std::string_view person) { return "fx/i/" + std::string(person); }
+std::string ForensicPhoneRowKey(std::string_view phone) {
+  return std::string(kForensicPhonePrefix) + std::string(phone);
+}
+std::string ForensicPersonRowKey(std::string_view person) {
+  return std::string(kForensicPersonPrefix) + std::string(person);
+}
 std::string BlockRowKey(std::string_view office, std::string_view date, std::string_view block) {
   return "fx/k/" + std::string(office) + "|" + std::string(date) + "|" + std::string(block);
 }
@@ -321,32 +325,19 @@ class Reader {
   explicit Reader(const json::object& obj) : obj_(obj) {}
   template <class T>
   void operator()(const char* name, T& out) {
-    if (!error_.empty()) return;
-    const json::value* v = obj_.if_contains(name);
-    if (v == nullptr) {
-      error_ = std::string("missing field \"") + name + "\"";
-    } else if (!Read(*v, out)) {
-      error_ = std::string("field \"") + name + "\" has the wrong type";
-    }
+    Field(name, out, true);
   }
   // An optional field may be absent: nullopt.
   template <class T>
   void operator()(const char* name, std::optional<T>& out) {
     out.reset();
-    if (!error_.empty() || !obj_.contains(name)) return;
     T value{};
-    (*this)(name, value);
-    if (error_.empty()) out = std::move(value);
+    if (Field(name, value, false)) out = std::move(value);
   }
   // A sparse field may be absent: its type's default.
   template <class T>
   void operator()(const char* name, T& out, OmitDefault) {
-    if (!error_.empty()) return;
-    if (!obj_.contains(name)) {
-      out = T{};
-      return;
-    }
-    (*this)(name, out);
+    if (!Field(name, out, false) && error_.empty()) out = T{};
   }
   const std::string& error() const { return error_; }
 
@@ -397,6 +388,22 @@ class Reader {
     Visit(r, out);
     return r.error().empty();
   }
+  // Reads the field, looked up once; false when it is absent (damage if `required`) or wrong.
+  template <class T>
+  bool Field(const char* name, T& out, bool required) {
+    if (!error_.empty()) return false;
+    const json::value* v = obj_.if_contains(name);
+    if (v == nullptr) {
+      if (required) error_ = std::string("missing field \"") + name + "\"";
+      return false;
+    }
+    if (!Read(*v, out)) {
+      error_ = std::string("field \"") + name + "\" has the wrong type";
+      return false;
+    }
+    return true;
+  }
+
   const json::object& obj_;
   std::string error_;
 };
@@ -451,14 +458,14 @@ namespace {
 template <class Row>
 bool SameDecoded(std::string_view a, std::string_view b) {
   Row x, y;
-  return Decode(a, &x).ok() && Decode(b, &y).ok() && Encode(x) == Encode(y);
+  return Decode(a, &x).ok() && Decode(b, &y).ok() && x == y;
 }
 }  // namespace
 
 bool SameRow(std::string_view key, std::string_view a, std::string_view b) {
   if (a == b) return true;
-  if (key.starts_with("fx/p/")) return SameDecoded<ForensicPhoneRow>(a, b);
-  if (key.starts_with("fx/i/")) return SameDecoded<ForensicPersonRow>(a, b);
+  if (key.starts_with(kForensicPhonePrefix)) return SameDecoded<ForensicPhoneRow>(a, b);
+  if (key.starts_with(kForensicPersonPrefix)) return SameDecoded<ForensicPersonRow>(a, b);
   return false;
 }
 

@@ -198,11 +198,13 @@ struct ForensicPhoneRow {
   std::string rush_day;                // "<office>|<date>" of the rush counted in rush_seqs
   std::vector<std::uint64_t> rush_seqs;  // its registrations in that rush
   RingNode node;
+  bool operator==(const ForensicPhoneRow&) const = default;
 };
 
 struct ForensicPersonRow {
   std::vector<Sighting> phones;  // distinct phones that booked or tried to book the person
   RingNode node;
+  bool operator==(const ForensicPersonRow&) const = default;
 };
 
 struct BlockRow {
@@ -235,6 +237,8 @@ inline constexpr std::string_view kDeadlinePrefix = "dl/";
 inline constexpr std::string_view kBlacklistPrefix = "bl/";
 inline constexpr std::string_view kFlagPrefix = "fl/";
 inline constexpr std::string_view kOutboxPrefix = "ob/";
+inline constexpr std::string_view kForensicPhonePrefix = "fx/p/";
+inline constexpr std::string_view kForensicPersonPrefix = "fx/i/";
 
 std::string Encode(const PhoneRow& row);
 std::string Encode(const PersonRow& row);
