@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 # Everything the build, the tests and the benchmarks need, from Debian 12's own archive.
 PACKAGES=(
   cmake ninja-build ccache g++ pkg-config python3
-  librocksdb-dev rocksdb-tools
+  librocksdb-dev rocksdb-tools libjemalloc-dev
   libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

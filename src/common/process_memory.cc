@@ -2,13 +2,38 @@
 
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 
-#if defined(__GLIBC__)
+#if defined(ANTREAN_JEMALLOC)
+#include <jemalloc/jemalloc.h>
+#elif defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
 namespace antrean {
+
+namespace {
+
+#if defined(ANTREAN_JEMALLOC)
+// jemalloc's statistics are a snapshot, refreshed by writing to "epoch".
+void JemallocHeap(ProcessMemory* m) {
+  std::uint64_t epoch = 1;
+  std::size_t size = sizeof epoch;
+  if (mallctl("epoch", &epoch, &size, &epoch, size) != 0) return;
+  std::size_t allocated = 0, resident = 0;
+  size = sizeof allocated;
+  if (mallctl("stats.allocated", &allocated, &size, nullptr, 0) != 0) return;
+  size = sizeof resident;
+  if (mallctl("stats.resident", &resident, &size, nullptr, 0) != 0) return;
+  m->heap_in_use_bytes = allocated;
+  // Resident pages of the allocator's that hold no live allocation: freed memory not yet
+  // returned to the kernel (jemalloc returns it after a few seconds), and its own metadata.
+  m->heap_free_bytes = resident > allocated ? resident - allocated : 0;
+}
+#endif
+
+}  // namespace
 
 ProcessMemory ReadProcessMemory() {
   ProcessMemory m;
@@ -20,12 +45,27 @@ ProcessMemory ReadProcessMemory() {
     }
     std::fclose(f);
   }
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(ANTREAN_JEMALLOC)
+  JemallocHeap(&m);
+#elif defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
   const struct mallinfo2 info = mallinfo2();
   m.heap_in_use_bytes = info.uordblks + info.hblkhd;
   m.heap_free_bytes = info.fordblks;
 #endif
   return m;
+}
+
+std::string AllocatorName() {
+#if defined(ANTREAN_JEMALLOC)
+  const char* version = nullptr;
+  std::size_t size = sizeof version;
+  if (mallctl("version", &version, &size, nullptr, 0) == 0 && version != nullptr) {
+    return std::string("jemalloc ") + version;
+  }
+  return "jemalloc";
+#else
+  return "glibc";
+#endif
 }
 
 }  // namespace antrean

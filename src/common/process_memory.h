@@ -4,15 +4,20 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace antrean {
 
 struct ProcessMemory {
   std::uint64_t resident_bytes = 0;     // VmRSS
-  std::uint64_t heap_in_use_bytes = 0;  // allocated and not freed (glibc mallinfo2; 0 elsewhere)
-  std::uint64_t heap_free_bytes = 0;    // freed, still held by the allocator
+  std::uint64_t heap_in_use_bytes = 0;  // allocated and not freed (0 if the allocator won't say)
+  std::uint64_t heap_free_bytes = 0;    // freed, or allocator metadata, still resident
 };
 
 ProcessMemory ReadProcessMemory();
+
+// The allocator that malloc and operator new use in this process: "jemalloc <version>" in builds
+// with ANTREAN_JEMALLOC (the default; CMakeLists.txt), "glibc" otherwise.
+std::string AllocatorName();
 
 }  // namespace antrean

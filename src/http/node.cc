@@ -1,12 +1,13 @@
 #include "http/node.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "app/commands.h"
 #include "app/result_json.h"
+#include "common/process_memory.h"
 #include "domain/civil_time.h"
 #include "http/node_impl.h"
 
@@ -155,10 +156,11 @@ void NodeImpl::Start() {
   if (opt_.tick_interval.count() > 0) ticker_ = std::thread([this] { TickLoop(); });
   server_->Start(opt_.threads);
   ready_ = true;
-  spdlog::info("antrean serve: listening on http://{} (ledger {}, offices {}{})", address(),
-               opt_.ledger_dir, opt_.config_path,
+  spdlog::info("antrean serve: listening on http://{} (ledger {}, offices {}{}; allocator {})",
+               address(), opt_.ledger_dir, opt_.config_path,
                outbox_ ? ", replies to " + opt_.graph_base_url
-                       : ", replies are logged and stay queued (no --graph-url)");
+                       : ", replies are logged and stay queued (no --graph-url)",
+               AllocatorName());
 }
 
 void NodeImpl::Stop() {
