@@ -11,6 +11,16 @@
 #include <malloc.h>
 #endif
 
+// AddressSanitizer brings its own allocator (GCC says so with __SANITIZE_ADDRESS__, clang with
+// __has_feature).
+#if defined(__SANITIZE_ADDRESS__)
+#define ANTREAN_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ANTREAN_UNDER_ASAN 1
+#endif
+#endif
+
 namespace antrean {
 
 namespace {
@@ -47,7 +57,7 @@ ProcessMemory ReadProcessMemory() {
   }
 #if defined(ANTREAN_JEMALLOC)
   JemallocHeap(&m);
-#elif defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#elif defined(__GLIBC__) && !defined(ANTREAN_UNDER_ASAN)
   const struct mallinfo2 info = mallinfo2();
   m.heap_in_use_bytes = info.uordblks + info.hblkhd;
   m.heap_free_bytes = info.fordblks;
@@ -63,6 +73,8 @@ std::string AllocatorName() {
     return std::string("jemalloc ") + version;
   }
   return "jemalloc";
+#elif defined(ANTREAN_UNDER_ASAN)
+  return "AddressSanitizer";
 #else
   return "glibc";
 #endif

@@ -17,7 +17,8 @@ struct ProcessMemory {
 ProcessMemory ReadProcessMemory();
 
 // The allocator that malloc and operator new use in this process: "jemalloc <version>" in builds
-// with ANTREAN_JEMALLOC (the default; CMakeLists.txt), "glibc" otherwise.
+// with ANTREAN_JEMALLOC (the default; CMakeLists.txt), "AddressSanitizer" in the sanitizer build,
+// "glibc" otherwise.
 std::string AllocatorName();
 
 }  // namespace antrean

@@ -56,13 +56,6 @@ TEST(Allocator, MallocAndOperatorNewAreJemallocsForTheWholeProcess) {
   std::free(c);
 }
 
-#else
-
-TEST(Allocator, IsGlibcsInABuildWithoutJemalloc) {
-  EXPECT_EQ(AllocatorName(), "glibc");
-  EXPECT_EQ(DefiningObject("malloc").find("libjemalloc"), std::string::npos);
-}
-
 #endif
 
 // Sanitizer builds replace the allocator with their own, which reports no heap figures.
@@ -72,6 +65,19 @@ TEST(Allocator, IsGlibcsInABuildWithoutJemalloc) {
 #if __has_feature(address_sanitizer)
 #define ANTREAN_TEST_UNDER_ASAN 1
 #endif
+#endif
+
+#if !defined(ANTREAN_JEMALLOC)
+
+TEST(Allocator, IsNamedForWhatABuildWithoutJemallocRunsOn) {
+#if defined(ANTREAN_TEST_UNDER_ASAN)
+  EXPECT_EQ(AllocatorName(), "AddressSanitizer");
+#else
+  EXPECT_EQ(AllocatorName(), "glibc");
+#endif
+  EXPECT_EQ(DefiningObject("malloc").find("libjemalloc"), std::string::npos);
+}
+
 #endif
 
 // (The resident set is not checked to grow: the allocator may hand out pages it kept.)
