@@ -1,12 +1,13 @@
 #include "common/sha256.h"
 
-#include <openssl/rand.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <cassert>
+#include <memory>
 
 namespace antrean {
 
@@ -17,9 +18,25 @@ std::string RandomBytes(std::size_t n) {
 }
 
 Hash256 Sha256(std::string_view bytes) {
+  // OpenSSL 3's one-shot SHA256() looks the algorithm up in its provider registry and allocates a
+  // digest context on every call, which took as long as hashing a 400-byte record with the CPU's
+  // SHA extensions (0.9-1.0 us a call against 0.4-0.5 us, measured). The algorithm is looked up
+  // once per process and each thread keeps one context.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local const std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
   Hash256 out;
-  // SHA256() is the one-shot API; OpenSSL 3 routes it through the SHA-NI code where present.
-  ::SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
+  unsigned int len = 0;
+  const bool ok = md != nullptr && ctx != nullptr &&
+                  EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx.get(), out.data(), &len) == 1 && len == out.size();
+  if (!ok) {
+    // Only if OpenSSL could not allocate: the one-shot call, which reports nothing either.
+    ::SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
+  }
   return out;
 }
 
