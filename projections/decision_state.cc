@@ -36,10 +36,10 @@ std::string ProviderMessageRowKey(std::string_view id) { return "pm/" + std::str
 std::string ForensicConfigRowKey(std::string_view office) { return "fx/c/" + std::string(office); }
 std::string ForensicOfficeRowKey(std::string_view office) { return "fx/o/" + std::string(office); }
 std::string ForensicPhoneRowKey(std::string_view phone) {
-  return std::string(kForensicPhonePrefix) + std::string(phone);
+  return std::string(kForensicPhonePrefix).append(phone);
 }
 std::string ForensicPersonRowKey(std::string_view person) {
-  return std::string(kForensicPersonPrefix) + std::string(person);
+  return std::string(kForensicPersonPrefix).append(person);
 }
 std::string BlockRowKey(std::string_view office, std::string_view date, std::string_view block) {
   return "fx/k/" + std::string(office) + "|" + std::string(date) + "|" + std::string(block);

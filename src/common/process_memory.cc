@@ -5,20 +5,12 @@
 #include <cstddef>
 #include <cstdio>
 
+#include "common/sanitizers.h"
+
 #if defined(ANTREAN_JEMALLOC)
 #include <jemalloc/jemalloc.h>
 #elif defined(__GLIBC__)
 #include <malloc.h>
-#endif
-
-// AddressSanitizer brings its own allocator (GCC says so with __SANITIZE_ADDRESS__, clang with
-// __has_feature).
-#if defined(__SANITIZE_ADDRESS__)
-#define ANTREAN_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ANTREAN_UNDER_ASAN 1
-#endif
 #endif
 
 namespace antrean {

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "common/sanitizers.h"
+
 #if defined(ANTREAN_JEMALLOC)
 #include <jemalloc/jemalloc.h>
 #endif
@@ -58,19 +60,10 @@ TEST(Allocator, MallocAndOperatorNewAreJemallocsForTheWholeProcess) {
 
 #endif
 
-// Sanitizer builds replace the allocator with their own, which reports no heap figures.
-#if defined(__SANITIZE_ADDRESS__)
-#define ANTREAN_TEST_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ANTREAN_TEST_UNDER_ASAN 1
-#endif
-#endif
-
 #if !defined(ANTREAN_JEMALLOC)
 
 TEST(Allocator, IsNamedForWhatABuildWithoutJemallocRunsOn) {
-#if defined(ANTREAN_TEST_UNDER_ASAN)
+#if defined(ANTREAN_UNDER_ASAN)
   EXPECT_EQ(AllocatorName(), "AddressSanitizer");
 #else
   EXPECT_EQ(AllocatorName(), "glibc");
@@ -89,7 +82,8 @@ TEST(ProcessMemory, CountsALiveAllocationInTheHeapUntilItIsFreed) {
   Touch(block.get(), kBytes);
   const ProcessMemory during = ReadProcessMemory();
   EXPECT_GE(during.resident_bytes, kBytes);
-#if defined(ANTREAN_TEST_UNDER_ASAN)
+#if defined(ANTREAN_UNDER_ASAN)
+  // AddressSanitizer's allocator replaces the others and reports no heap figures.
   GTEST_SKIP() << "the sanitizer's allocator reports no heap figures";
 #else
   EXPECT_GE(during.heap_in_use_bytes, before.heap_in_use_bytes + kBytes);

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/sanitizers.h"
 #include "projections/decision_state.h"
 #include "tests/support/fake_graph.h"
 #include "tests/support/http_node.h"
@@ -41,15 +42,7 @@ namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
 // The short form's length: CI runs the whole suite twice (normal and ASan/UBSan) in 30 minutes.
-// (GCC says AddressSanitizer with __SANITIZE_ADDRESS__, clang with __has_feature.)
-#if defined(__SANITIZE_ADDRESS__)
-#define ANTREAN_SOAK_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ANTREAN_SOAK_UNDER_ASAN 1
-#endif
-#endif
-#if defined(ANTREAN_SOAK_UNDER_ASAN)
+#if defined(ANTREAN_UNDER_ASAN)
 constexpr int kDefaultSoakSeconds = 35;
 #else
 constexpr int kDefaultSoakSeconds = 45;
@@ -441,7 +434,7 @@ TEST_F(Soak, RepeatedSigkillsUnderWebhookAndStaffLoadLoseNothingAndMemoryStaysFl
   const long bound = fresh.rss_kib + (kCacheMib + kMemtablesMib) * 1024 + kResidentWorkingPartKiB;
   const long loaded = std::max_element(memory.begin(), memory.end(), rss)->rss_kib;
   const long live = std::max_element(memory.begin(), memory.end(), heap)->heap_in_use_kib;
-#if defined(ANTREAN_SOAK_UNDER_ASAN)
+#if defined(ANTREAN_UNDER_ASAN)
   constexpr bool kBoundChecked = false;
 #else
   constexpr bool kBoundChecked = true;
