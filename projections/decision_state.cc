@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <type_traits>
 
+#include "common/json_text.h"
+
 namespace antrean::projections {
 namespace json = boost::json;
 
@@ -215,12 +217,10 @@ template <class T>
 concept Nested = std::is_same_v<T, SessionCounts> || std::is_same_v<T, Sighting> ||
                  std::is_same_v<T, RingNode>;
 
-// Writes the row's JSON text directly, members in visiting order. The bytes are exactly what
-// boost::json::serialize gives for the same object (its escapes: \" \\ \b \f \n \r \t, other
-// control characters as \u00xx in lower-case hex, every other byte as it is), so rows written
-// before this writer existed compare equal to rows written now; tests/projections check it
-// against Boost.JSON for every row type. Building a json::object first cost an allocation per
-// member, and rows are encoded on every fold of every event.
+// Writes the row's JSON text directly (common/json_text.h), members in visiting order. The bytes
+// are exactly what boost::json::serialize gives for the same object, so rows written before this
+// writer existed compare equal to rows written now; tests/projections check it against Boost.JSON
+// for every row type.
 class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) { out_.push_back('{'); }
@@ -251,37 +251,11 @@ class Writer {
     Put(name);
     out_.push_back(':');
   }
-  void Put(std::string_view v) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out_.push_back('"');
-    std::size_t run = 0;  // bytes copied as they are, in one append
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const auto c = static_cast<unsigned char>(v[i]);
-      if (c >= 0x20 && c != '"' && c != '\\') continue;
-      out_.append(v.data() + run, i - run);
-      run = i + 1;
-      out_.push_back('\\');
-      // The short escapes Boost.JSON writes; any other control character as \u00xx.
-      static constexpr std::string_view kShortFrom = "\"\\\b\f\n\r\t", kShortTo = "\"\\bfnrt";
-      if (const auto k = kShortFrom.find(static_cast<char>(c)); k != std::string_view::npos) {
-        out_.push_back(kShortTo[k]);
-      } else {
-        out_.append("u00", 3);
-        out_.push_back(kHex[c >> 4]);
-        out_.push_back(kHex[c & 15]);
-      }
-    }
-    out_.append(v.data() + run, v.size() - run);
-    out_.push_back('"');
-  }
-  void Put(bool v) { out_.append(v ? "true" : "false"); }
+  void Put(std::string_view v) { json_text::AppendString(out_, v); }
+  void Put(bool v) { json_text::AppendBool(out_, v); }
   template <class Int>
   requires std::is_integral_v<Int>
-  void Put(Int v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, r.ptr);
-  }
+  void Put(Int v) { json_text::AppendInteger(out_, v); }
   template <class T>
   void Put(const std::vector<T>& v) {
     out_.push_back('[');

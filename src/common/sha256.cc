@@ -1,8 +1,10 @@
 #include "common/sha256.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -41,7 +43,36 @@ Hash256 Sha256(std::string_view bytes) {
 }
 
 Hash256 HmacSha256(std::string_view key, std::string_view message) {
+  // As with Sha256: OpenSSL 3's one-shot HMAC() fetches the algorithms and allocates a context on
+  // every call (2.0 us a call, measured; a booking code and a webhook signature each cost one).
+  // The MAC is fetched once per process; each thread keeps a context, given the digest once and
+  // then only re-keyed. An empty key takes the one-shot path: EVP_MAC_init reads a null key as
+  // "keep the last one".
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  struct CtxFree {
+    void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+  };
+  thread_local const std::unique_ptr<EVP_MAC_CTX, CtxFree> ctx(mac != nullptr ? EVP_MAC_CTX_new(mac)
+                                                                              : nullptr);
+  thread_local bool digest_set = false;
   Hash256 out;
+  if (ctx != nullptr && !key.empty()) {
+    char digest[] = "SHA256";
+    const OSSL_PARAM with_digest[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+    std::size_t len = 0;
+    const bool ok =
+        EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                     digest_set ? nullptr : with_digest) == 1 &&
+        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size()) == 1 &&
+        EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) == 1 && len == out.size();
+    if (ok) {
+      digest_set = true;
+      return out;
+    }
+    digest_set = false;  // given again on the next call, whatever went wrong
+  }
   unsigned int len = 0;
   unsigned char* r = ::HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
                             reinterpret_cast<const unsigned char*>(message.data()), message.size(),

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <limits>
+#include <random>
+#include <string>
 
 namespace antrean::domain {
 namespace {
@@ -161,6 +165,51 @@ TEST(CivilTimeInstant, FormatsInAnOffset) {
   EXPECT_EQ(FormatRfc3339(at, -330), "2017-08-06T19:30:00-05:30");
   EXPECT_EQ(FormatRfc3339(Instant{at.micros_since_epoch + 42}, 0), "2017-08-07T01:00:00.000042Z");
   EXPECT_EQ(FormatRfc3339(Instant{-1}, 0), "1969-12-31T23:59:59.999999Z");
+}
+
+// The formatting is written out by hand (no snprintf, for speed): checked against the C
+// library's calendar (gmtime_r) over random instants of years 1..9999 in random offsets, and at
+// the ends of Instant's range, where the year has more digits or a sign.
+TEST(CivilTimeInstant, FormatAgreesWithTheCLibraryCalendar) {
+  std::mt19937_64 rng(20170807);
+  constexpr std::int64_t kLo = -62135596800000000, kHi = 253402300799999999;  // 0001..9999 UTC
+  for (int i = 0; i < 100000; ++i) {
+    const std::int64_t us = kLo + static_cast<std::int64_t>(rng() % (kHi - kLo));
+    const int offset = static_cast<int>(rng() % (2 * 1439 + 1)) - 1439;
+    const std::int64_t local_us = us + std::int64_t{offset} * 60'000'000;
+    const std::int64_t secs =
+        local_us >= 0 ? local_us / 1'000'000 : (local_us - 999'999) / 1'000'000;
+    const std::int64_t frac = local_us - secs * 1'000'000;
+    const time_t t = static_cast<time_t>(secs);
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&t, &tm), nullptr);
+    char want[80];
+    std::size_t n = static_cast<std::size_t>(
+        std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec));
+    if (frac != 0) {
+      n += static_cast<std::size_t>(
+          std::snprintf(want + n, sizeof want - n, ".%06lld", static_cast<long long>(frac)));
+    }
+    const int abs = offset < 0 ? -offset : offset;
+    if (offset == 0) {
+      std::snprintf(want + n, sizeof want - n, "Z");
+    } else {
+      std::snprintf(want + n, sizeof want - n, "%c%02d:%02d", offset < 0 ? '-' : '+', abs / 60,
+                    abs % 60);
+    }
+    ASSERT_EQ(FormatRfc3339(Instant{us}, offset), want) << us << " " << offset;
+    const Date date{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+    if (date.y >= 1 && date.y <= 9999) {
+      ASSERT_EQ(FormatDate(date), std::string(want, 10));
+    }
+    ASSERT_EQ(FormatTimeOfDay({tm.tm_hour * 60 + tm.tm_min}), std::string(want + 11, 5));
+  }
+  EXPECT_EQ(FormatRfc3339(Instant{std::numeric_limits<std::int64_t>::min()}, -330),
+            "-290308-12-21T14:29:05.224192-05:30");
+  EXPECT_EQ(FormatRfc3339(Instant{std::numeric_limits<std::int64_t>::max()}, 0),
+            "294247-01-10T04:00:54.775807Z");
+  EXPECT_EQ(FormatDate({7, 3, 9}), "0007-03-09");
 }
 
 TEST(CivilTimeInstant, FormatNeverOverflows) {

@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -17,6 +18,7 @@
 #include "events/event.h"
 #include "events/keys.h"
 #include "events/upcast.h"
+#include "store/ledger.h"
 
 namespace antrean::events {
 namespace {
@@ -483,6 +485,153 @@ TEST(EventCodec, ValidateReportsWhatDecodingWouldRefuse) {
   const Status s = Validate(bad);
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_NE(s.message().find(R"(field "phone")"), std::string::npos) << s.message();
+}
+
+// EncodePayload writes the text itself; it must be the bytes Boost.JSON writes for the event's
+// canonical object (value_from), which every event in the ledger so far was encoded as.
+TEST(EventCodec, EncodePayloadWritesExactlyWhatBoostJsonWrites) {
+  for (const auto& samples : {FullEvents(), MinimalEvents()}) {
+    for (const auto& e : samples) {
+      const std::string boost =
+          std::visit([](const auto& typed) { return json::serialize(json::value_from(typed)); }, e);
+      EXPECT_EQ(EncodePayload(e), boost) << TypeName(e);
+    }
+  }
+  // Every byte in text: quotes, backslashes, each control character, DEL, UTF-8 and not.
+  std::mt19937 rng(7);
+  for (int i = 0; i < 5000; ++i) {
+    std::string text(rng() % 12, '\0');
+    for (char& c : text) c = static_cast<char>(rng() % 256);
+    MessageReceived e = std::get<MessageReceived>(FullEvents()[0]);
+    e.text = text;
+    e.profile_name = text + "\"\\\x7f";
+    e.media->sha256 = text;
+    PhoneFlagged f = std::get<PhoneFlagged>(FullEvents()[15]);
+    f.detail = text;
+    f.persons.push_back(text);
+    f.evidence.push_back(rng());
+    f.evidence.push_back(std::numeric_limits<std::uint64_t>::max() - rng());
+    ASSERT_EQ(EncodePayload(e), json::serialize(json::value_from(e)));
+    ASSERT_EQ(EncodePayload(f), json::serialize(json::value_from(f)));
+  }
+}
+
+// What Validate says and what the round trip it stands for (decoding the encoded payload) says.
+struct Verdicts {
+  Status validate, round_trip;
+};
+Verdicts Judge(const Event& e) {
+  return {Validate(e), DecodeEvent(TypeName(e), EncodePayload(e)).status()};
+}
+
+TEST(EventCodec, ValidateAcceptsEveryEventTypeTheRoundTripAccepts) {
+  for (const auto& samples : {FullEvents(), MinimalEvents()}) {
+    for (const auto& e : samples) {
+      const Verdicts v = Judge(e);
+      EXPECT_TRUE(v.round_trip.ok()) << TypeName(e) << ": " << v.round_trip.ToString();
+      EXPECT_TRUE(v.validate.ok()) << TypeName(e) << ": " << v.validate.ToString();
+      EXPECT_TRUE(Validate(e, EncodePayload(e)).ok()) << TypeName(e);
+    }
+  }
+}
+
+TEST(EventCodec, ValidateRefusesABadFieldInTheRoundTripsWords) {
+  std::vector<Event> bad;
+  BookingCodeIssued issued = std::get<BookingCodeIssued>(FullEvents()[2]);
+  issued.date = "2026-02-31";
+  bad.push_back(issued);
+  issued = std::get<BookingCodeIssued>(FullEvents()[2]);
+  issued.relation = "cousin";
+  bad.push_back(issued);
+  MessageReceived received = std::get<MessageReceived>(FullEvents()[0]);
+  received.media->kind = "";  // a nested object's field
+  bad.push_back(received);
+  received = std::get<MessageReceived>(FullEvents()[0]);
+  received.received_at = "2026-03-02 07:31";
+  bad.push_back(received);
+  PhoneFlagged flagged = std::get<PhoneFlagged>(FullEvents()[15]);
+  flagged.score = 1001;
+  bad.push_back(flagged);
+  flagged = std::get<PhoneFlagged>(FullEvents()[15]);
+  flagged.persons[1] = "SITI AMINAH";  // an array item
+  bad.push_back(flagged);
+  flagged = std::get<PhoneFlagged>(FullEvents()[15]);
+  flagged.offices = std::vector<std::string>{"bogor", ""};  // an optional array's item
+  bad.push_back(flagged);
+  OfficeConfigurationApplied config = SampleConfig();
+  config.config_digest = std::string(64, '0');  // the cross-field check
+  bad.push_back(config);
+  for (const auto& e : bad) {
+    const Verdicts v = Judge(e);
+    ASSERT_FALSE(v.round_trip.ok()) << TypeName(e);
+    EXPECT_TRUE(v.validate.IsInvalidArgument()) << TypeName(e) << ": " << v.validate.ToString();
+    EXPECT_EQ(v.validate.message(), v.round_trip.message());
+  }
+}
+
+TEST(EventCodec, ValidateRefusesAPayloadOverTheLimitAsTheRoundTripDoes) {
+  MessageReceived e = std::get<MessageReceived>(MinimalEvents()[0]);
+  e.text.assign(store::kPayloadBytesMax, 'a');
+  const Verdicts v = Judge(e);
+  ASSERT_FALSE(v.round_trip.ok());
+  EXPECT_EQ(v.validate.message(), v.round_trip.message());
+  EXPECT_NE(v.validate.message().find("over the limit"), std::string::npos);
+}
+
+// Text that is not UTF-8 (a cut in the middle of a character, say) would be written by the
+// encoder as it is and refused by the parser; Validate must refuse exactly that text, naming the
+// field. Random byte strings over the bytes that matter (ASCII, continuation bytes, every kind of
+// lead byte, the overlong and surrogate and too-large boundaries), plus the classic cases.
+TEST(EventCodec, ValidateRefusesTextThatIsNotUtf8ExactlyWhereTheParserDoes) {
+  std::vector<std::string> texts = {
+      "Rp 10.000 \xE2\x80\x93 \xE2\x9C\x93 \xF0\x9F\x98\x80",  // valid: en dash, check, emoji
+      "\xC0\xAF",
+      "\xC1\xBF",
+      "\xE0\x80\xAF",
+      "\xE0\x9F\xBF",  // overlong
+      "\xED\xA0\x80",
+      "\xED\xBF\xBF",  // surrogates
+      "\xF4\x90\x80\x80",
+      "\xF5\x80\x80\x80",
+      "\xFF",  // above U+10FFFF, never used
+      "\xE2\x82",
+      "caf\xC3",
+      "\x80",
+      "\xEF\xBF\xBF",  // cut, lone continuation, U+FFFF
+      "\xF0\x90\x80\x80",
+      "\xF4\x8F\xBF\xBF",
+      "\xED\x9F\xBF",  // the boundaries, valid
+  };
+  const unsigned char kBytes[] = {'a',  0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF,
+                                  0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE,
+                                  0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xF8, 0xFE, 0xFF};
+  std::mt19937 rng(20170801);
+  for (int i = 0; i < 20000; ++i) {
+    std::string t(rng() % 7, '\0');
+    for (char& c : t) c = static_cast<char>(kBytes[rng() % sizeof kBytes]);
+    texts.push_back(std::move(t));
+  }
+  int refused = 0;
+  for (const auto& text : texts) {
+    MessageReceived e = std::get<MessageReceived>(FullEvents()[0]);
+    e.text = text;
+    const Verdicts v = Judge(e);
+    ASSERT_EQ(v.validate.ok(), v.round_trip.ok()) << "bytes " <<
+        [&] {
+          std::string hex;
+          for (unsigned char c : text) hex += std::to_string(c) + " ";
+          return hex;
+        }() << ": validate " << v.validate.ToString()
+                                                  << ", round trip " << v.round_trip.ToString();
+    if (!v.validate.ok()) {
+      ++refused;
+      EXPECT_NE(v.validate.message().find("field \"text\": not valid UTF-8 at byte"),
+                std::string::npos)
+          << v.validate.message();
+    }
+  }
+  EXPECT_GT(refused, 1000);                                   // the sample does reach the refusals
+  EXPECT_LT(refused, static_cast<int>(texts.size()) - 1000);  // and the valid texts
 }
 
 // ---- Upcasting ----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 // decides checked the way the ledger would need it (docs/HARDENING.md, "Fuzzing").
 #pragma once
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "app/registration.h"
 #include "domain/office_config.h"
@@ -81,6 +84,16 @@ inline void CheckEvent(const events::Event& event) {
                                decoded.status().ToString());
   FUZZ_CHECK(*decoded == event, payload);
   FUZZ_CHECK(events::EncodePayload(*decoded) == payload, payload);
+  // The payload is written directly; it must be what Boost.JSON writes for the event's object.
+  FUZZ_CHECK(payload == std::visit(
+                            [](const auto& typed) {
+                              return boost::json::serialize(boost::json::value_from(typed));
+                            },
+                            event),
+             payload);
+  // The service checks with Validate instead of the round trip: it must agree.
+  const Status valid = events::Validate(event, payload);
+  FUZZ_CHECK(valid.ok(), payload + ": " + valid.ToString());
 }
 
 // Checks every event of a decision and folds them into `state`, so that the next message of the
