@@ -756,7 +756,7 @@ bool IsUtf8(std::string_view s, std::size_t* bad) {
 // the encoder writes no member the decoder does not know.
 class Checker {
  public:
-  Checker(const std::string& prefix, std::string* error) : prefix_(prefix), error_(error) {}
+  Checker(std::string prefix, std::string* error) : prefix_(std::move(prefix)), error_(error) {}
 
   template <class T>
   void operator()(std::string_view name, const T& field, const Check& check = kAny) {
@@ -817,7 +817,7 @@ class Checker {
     return item_name_;
   }
 
-  const std::string& prefix_;
+  const std::string prefix_;  // a copy: a nested object's is built for the call
   std::string* error_;
   std::string item_name_;
 };
@@ -980,8 +980,7 @@ Status Validate(const Event& event, std::string_view payload) {
       [](const auto& e) -> Status {
         using T = std::decay_t<decltype(e)>;
         std::string error;
-        const std::string prefix;
-        Checker checker(prefix, &error);
+        Checker checker("", &error);
         Fields(checker, const_cast<T&>(e));  // Checker only reads
         if (error.empty()) error = CrossCheck(e);
         if (error.empty()) return Status::Ok();
