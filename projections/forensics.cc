@@ -295,6 +295,7 @@ class Folder {
   Status operator()(const events::BookingExpired& e) { return Unused(e.office, e.phone); }
   Status operator()(const events::BookingForfeited& e) { return Unused(e.office, e.phone); }
   Status operator()(const events::IdentityChecked& e) {
+    if (!MayMismatch(e)) return Status::Ok();  // most checks: no booking row to read
     auto booking = LoadRow<BookingRow>(rows_, BookingRowKey(e.code));
     if (!booking.ok()) return booking.status();
     if (booking->code.empty() || !Mismatch(e, *booking)) return Status::Ok();
@@ -322,6 +323,10 @@ class Folder {
   // come with another member of the family and their phone).
   static bool Mismatch(const events::IdentityChecked& e, const BookingRow& b) {
     return !e.person_matches || (!e.phone_matches && b.relation == "owner");
+  }
+  // False when no booking can make the check a mismatch: both matched.
+  static bool MayMismatch(const events::IdentityChecked& e) {
+    return !e.person_matches || !e.phone_matches;
   }
 
  private:
@@ -444,6 +449,7 @@ class Detector {
   Status operator()(const events::BookingExpired& e) { return Unused(e.office, e.phone); }
   Status operator()(const events::BookingForfeited& e) { return Unused(e.office, e.phone); }
   Status operator()(const events::IdentityChecked& e) {
+    if (!Folder::MayMismatch(e)) return Status::Ok();
     auto booking = LoadRow<BookingRow>(rows_, BookingRowKey(e.code));
     if (!booking.ok()) return booking.status();
     if (booking->code.empty() || !Folder::Mismatch(e, *booking)) return Status::Ok();
