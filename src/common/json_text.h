@@ -6,31 +6,61 @@
 // read back). Tests compare both writers with Boost.JSON for every event and row type.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
 namespace antrean::json_text {
 
-// Appends `v` as a JSON string, quotes included.
+namespace detail {
+// True if any of the 8 bytes of `w` is below 0x20, '"' or '\\': the bytes a JSON string escapes.
+// Bit tricks on a whole word ("has a zero byte", "has a byte less than n"): exact as to whether
+// any byte matches, which is all the caller asks.
+inline bool AnyToEscape(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101u, kHigh = 0x8080808080808080u;
+  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  const std::uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
+  const std::uint64_t quote = (q - kOnes) & ~q & kHigh, backslash = (b - kOnes) & ~b & kHigh;
+  return (below_space | quote | backslash) != 0;
+}
+}  // namespace detail
+
+// Appends `v` as a JSON string, quotes included. Eight bytes are looked at together, and one by
+// one only where one of them is to be escaped: text is mostly plain (names, codes, replies).
 inline void AppendString(std::string& out, std::string_view v) {
   static constexpr char kHex[] = "0123456789abcdef";
   static constexpr std::string_view kShortFrom = "\"\\\b\f\n\r\t", kShortTo = "\"\\bfnrt";
+  out.reserve(out.size() + v.size() + 2);
   out.push_back('"');
   std::size_t run = 0;  // bytes copied as they are, in one append
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(v.data() + run, i - run);
-    run = i + 1;
-    out.push_back('\\');
-    if (const auto k = kShortFrom.find(static_cast<char>(c)); k != std::string_view::npos) {
-      out.push_back(kShortTo[k]);
-    } else {
-      out.append("u00", 3);
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+  std::size_t i = 0;
+  while (i < v.size()) {
+    if (i + 8 <= v.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, v.data() + i, 8);
+      if (!detail::AnyToEscape(w)) {
+        i += 8;
+        continue;
+      }
+    }
+    const std::size_t end = std::min(v.size(), i + 8);
+    for (; i < end; ++i) {
+      const auto c = static_cast<unsigned char>(v[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out.append(v.data() + run, i - run);
+      run = i + 1;
+      out.push_back('\\');
+      if (const auto k = kShortFrom.find(static_cast<char>(c)); k != std::string_view::npos) {
+        out.push_back(kShortTo[k]);
+      } else {
+        out.append("u00", 3);
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+      }
     }
   }
   out.append(v.data() + run, v.size() - run);
@@ -39,8 +69,8 @@ inline void AppendString(std::string& out, std::string_view v) {
 
 // Appends an integer in decimal.
 template <class Int>
-requires std::is_integral_v<Int> &&
-    (!std::is_same_v<Int, bool>)void AppendInteger(std::string& out, Int v) {
+void AppendInteger(std::string& out, Int v) {
+  static_assert(std::is_integral_v<Int> && !std::is_same_v<Int, bool>, "an integer");
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
