@@ -23,6 +23,7 @@
 
 #include "common/json_text.h"
 #include "common/sha256.h"
+#include "common/utf8.h"
 #include "events/keys.h"
 #include "events/upcast.h"
 
@@ -447,33 +448,26 @@ json::object EncodeObject(const T& e) {
 // json::serialize(EncodeObject(e)) (tested for every type), without building the object, which
 // cost an allocation per member on every event decided. Members in the order Fields lists them,
 // as the object keeps them; a configuration is canonicalised and serialised by Boost.JSON.
-class TextEncoder {
+class TextEncoder : public json_text::ObjectWriter {
  public:
-  explicit TextEncoder(std::string& out) : out_(out) { out_.push_back('{'); }
+  using ObjectWriter::ObjectWriter;
 
   template <class T>
   void operator()(std::string_view name, const T& field, const Check& = kAny) {
     Put(name, field);
   }
-  void Close() { out_.push_back('}'); }
 
  private:
-  void Name(std::string_view name) {
-    if (!first_) out_.push_back(',');
-    first_ = false;
-    json_text::AppendString(out_, name);
-    out_.push_back(':');
-  }
   void Put(std::string_view name, const std::string& s) {
-    Name(name);
+    Key(name);
     json_text::AppendString(out_, s);
   }
   void Put(std::string_view name, std::uint32_t n) {
-    Name(name);
+    Key(name);
     json_text::AppendInteger(out_, n);
   }
   void Put(std::string_view name, bool b) {
-    Name(name);
+    Key(name);
     json_text::AppendBool(out_, b);
   }
   template <class T>
@@ -483,7 +477,7 @@ class TextEncoder {
   // An array of numbers (evidence) or of strings (persons, phones, offices).
   template <class T>
   void Put(std::string_view name, const std::vector<T>& items) {
-    Name(name);
+    Key(name);
     out_.push_back('[');
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (i > 0) out_.push_back(',');
@@ -496,18 +490,15 @@ class TextEncoder {
     out_.push_back(']');
   }
   void Put(std::string_view name, const Media& m) {
-    Name(name);
+    Key(name);
     TextEncoder nested(out_);
     Fields(nested, const_cast<Media&>(m));  // TextEncoder only reads
     nested.Close();
   }
   void Put(std::string_view name, const json::object& config) {
-    Name(name);
+    Key(name);
     out_ += json::serialize(CanonicalObject(config));
   }
-
-  std::string& out_;
-  bool first_ = true;
 };
 
 // ---- Decoding -----------------------------------------------------------------------------------
@@ -564,12 +555,47 @@ struct IsOptional<std::optional<T>> : std::true_type {};
 template <class T>
 bool DecodeObject(const json::object& in, const std::string& prefix, T& out, std::string* error);
 
+// A field's failure in the words the Decoder and Validate's Checker both report it,
+// `field "path": what`; the first is kept in *error. Also the two checks of a value that both
+// make: a string's Check, and a number's maximum.
+class FieldReporter {
+ protected:
+  FieldReporter(std::string prefix, std::string* error)
+      : prefix_(std::move(prefix)), error_(error) {}
+
+  std::string Path(std::string_view name) const { return prefix_ + std::string(name); }
+  bool Fail(std::string_view name, const std::string& what) {
+    *error_ = "field \"" + Path(name) + "\": " + what;
+    return false;
+  }
+  bool TestText(std::string_view name, const std::string& s, const Check& check) {
+    if (check.ok == nullptr || check.ok(s)) return true;
+    return Fail(name, "expected " + std::string(check.what) + ", got " + Quote(s));
+  }
+  bool TestMax(std::string_view name, std::uint64_t n, std::uint64_t max) {
+    if (n <= max) return true;
+    return Fail(name, "value " + std::to_string(n) + " is over the maximum " + std::to_string(max));
+  }
+  // "evidence[3]": the name an array item is reported under. Held in item_name_ because the
+  // reporting functions take views.
+  std::string_view ItemName(std::string_view name, std::size_t i) {
+    item_name_ = std::string(name) + "[" + std::to_string(i) + "]";
+    return item_name_;
+  }
+
+  const std::string prefix_;  // a copy: a nested object's is built for the call
+  std::string* error_;
+
+ private:
+  std::string item_name_;
+};
+
 // Reads each listed member of one JSON object; stops at the first error, which it writes to
 // *error as `field "path": ...` or `missing required field "path"`.
-class Decoder {
+class Decoder : FieldReporter {
  public:
   Decoder(const json::object& in, const std::string& prefix, std::string* error)
-      : in_(in), prefix_(prefix), error_(error) {}
+      : FieldReporter(prefix, error), in_(in) {}
 
   template <class T>
   void operator()(std::string_view name, T& field, const Check& check = kAny) {
@@ -590,12 +616,6 @@ class Decoder {
   }
 
  private:
-  std::string Path(std::string_view name) const { return prefix_ + std::string(name); }
-
-  bool Fail(std::string_view name, const std::string& what) {
-    *error_ = "field \"" + Path(name) + "\": " + what;
-    return false;
-  }
   bool WrongKind(std::string_view name, std::string_view expected, const json::value& v) {
     return Fail(name, "expected " + std::string(expected) + ", got " + std::string(KindName(v)));
   }
@@ -604,10 +624,7 @@ class Decoder {
     if (!v.is_string()) return WrongKind(name, "a string", v);
     const json::string& s = v.get_string();
     out.assign(s.data(), s.size());
-    if (check.ok != nullptr && !check.ok(out)) {
-      return Fail(name, "expected " + std::string(check.what) + ", got " + Quote(out));
-    }
-    return true;
+    return TestText(name, out, check);
   }
 
   bool ReadUnsigned(std::string_view name, const json::value& v, std::uint64_t max,
@@ -619,11 +636,7 @@ class Decoder {
     } else {
       return WrongKind(name, "an unsigned integer", v);
     }
-    if (*out > max) {
-      return Fail(name,
-                  "value " + std::to_string(*out) + " is over the maximum " + std::to_string(max));
-    }
-    return true;
+    return TestMax(name, *out, max);
   }
 
   bool Read(std::string_view name, const json::value& v, std::uint32_t& out, const Check& check) {
@@ -680,17 +693,7 @@ class Decoder {
     return true;
   }
 
-  // "evidence[3]": the name an array item is reported under. Held in item_name_ because the
-  // reporting functions take views.
-  std::string_view ItemName(std::string_view name, std::size_t i) {
-    item_name_ = std::string(name) + "[" + std::to_string(i) + "]";
-    return item_name_;
-  }
-
   const json::object& in_;
-  const std::string& prefix_;
-  std::string* error_;
-  std::string item_name_;
 };
 
 // Checks that holds across fields, after each field is read.
@@ -706,57 +709,13 @@ std::string CrossCheck(const T&) {
   return {};
 }
 
-// True when `s` is UTF-8 as RFC 3629 defines it (no overlong forms, no surrogates, nothing above
-// U+10FFFF): what the JSON parser accepts inside a string. *bad is the offset of the first byte
-// that is not.
-bool IsUtf8(std::string_view s, std::size_t* bad) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the range of the byte after the lead byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      if (c == 0xE0) lo = 0xA0;  // overlong
-      if (c == 0xED) hi = 0x9F;  // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      if (c == 0xF0) lo = 0x90;  // overlong
-      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-    } else {
-      *bad = i;
-      return false;
-    }
-    for (std::size_t k = 1; k <= n; ++k) {
-      const std::size_t at = i + k;
-      if (at >= s.size()) {
-        *bad = i;
-        return false;
-      }
-      const auto b = static_cast<unsigned char>(s[at]);
-      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) {
-        *bad = i;
-        return false;
-      }
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 // Checks a typed event's fields as the Decoder checks them once read back from its encoding, with
 // the same messages, without encoding and parsing: each field's Check, and (what the parser
 // would refuse) text that is not UTF-8. Required fields are always encoded, so none is missing;
 // the encoder writes no member the decoder does not know.
-class Checker {
+class Checker : FieldReporter {
  public:
-  Checker(std::string prefix, std::string* error) : prefix_(std::move(prefix)), error_(error) {}
+  Checker(std::string prefix, std::string* error) : FieldReporter(std::move(prefix), error) {}
 
   template <class T>
   void operator()(std::string_view name, const T& field, const Check& check = kAny) {
@@ -769,32 +728,19 @@ class Checker {
   }
 
  private:
-  std::string Path(std::string_view name) const { return prefix_ + std::string(name); }
-  bool Fail(std::string_view name, const std::string& what) {
-    *error_ = "field \"" + Path(name) + "\": " + what;
-    return false;
-  }
-
   bool Test(std::string_view name, const std::string& s, const Check& check) {
-    if (std::size_t bad = 0; !IsUtf8(s, &bad)) {
+    if (const std::size_t bad = FirstInvalidUtf8(s); bad != std::string_view::npos) {
       return Fail(name, "not valid UTF-8 at byte " + std::to_string(bad));
     }
-    if (check.ok != nullptr && !check.ok(s)) {
-      return Fail(name, "expected " + std::string(check.what) + ", got " + Quote(s));
-    }
-    return true;
-  }
-  bool TestUnsigned(std::string_view name, std::uint64_t n, std::uint64_t max) {
-    if (n <= max) return true;
-    return Fail(name, "value " + std::to_string(n) + " is over the maximum " + std::to_string(max));
+    return TestText(name, s, check);
   }
   bool Test(std::string_view name, std::uint32_t n, const Check& check) {
-    return TestUnsigned(name, n, check.max);
+    return TestMax(name, n, check.max);
   }
   bool Test(std::string_view, bool, const Check&) { return true; }
   bool Test(std::string_view name, const std::vector<std::uint64_t>& items, const Check& check) {
     for (std::size_t i = 0; i < items.size(); ++i) {
-      if (!TestUnsigned(ItemName(name, i), items[i], check.max)) return false;
+      if (!TestMax(ItemName(name, i), items[i], check.max)) return false;
     }
     return true;
   }
@@ -811,15 +757,6 @@ class Checker {
     Fields(nested, const_cast<Media&>(m));  // Checker only reads
     return error_->empty();
   }
-
-  std::string_view ItemName(std::string_view name, std::size_t i) {
-    item_name_ = std::string(name) + "[" + std::to_string(i) + "]";
-    return item_name_;
-  }
-
-  const std::string prefix_;  // a copy: a nested object's is built for the call
-  std::string* error_;
-  std::string item_name_;
 };
 
 // Decodes `in` into `out`: unknown members first (a misspelt name is then reported as such, not as

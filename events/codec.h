@@ -44,8 +44,8 @@ store::NewEvent ToNewEvent(const Event& event);
 // DecodeEvent's words (for text that is not UTF-8, where the parser would name an offset in the
 // payload, the field and the byte). Decisions call it before appending, so that nothing
 // undecodable reaches the ledger. It checks the typed fields rather than parsing the payload back
-// (a fifth of the instructions of decoding, on the service's deciding thread); `payload`, when given, must be
-// EncodePayload(event), and its size is checked against store::kPayloadBytesMax.
+// (a fifth of the instructions of decoding, on the service's deciding thread); `payload`, when
+// given, must be EncodePayload(event), and its size is checked against store::kPayloadBytesMax.
 Status Validate(const Event& event);
 Status Validate(const Event& event, std::string_view payload);
 

@@ -221,19 +221,19 @@ concept Nested = std::is_same_v<T, SessionCounts> || std::is_same_v<T, Sighting>
 // are exactly what boost::json::serialize gives for the same object, so rows written before this
 // writer existed compare equal to rows written now; tests/projections check it against Boost.JSON
 // for every row type.
-class Writer {
+class Writer : public json_text::ObjectWriter {
  public:
-  explicit Writer(std::string& out) : out_(out) { out_.push_back('{'); }
+  using ObjectWriter::ObjectWriter;
   template <class T>
   void operator()(std::string_view name, const T& value) {
-    Name(name);
+    Key(name);
     Put(value);
   }
   // An optional field is stored only when it has a value.
   template <class T>
   void operator()(std::string_view name, const std::optional<T>& value) {
     if (!value) return;
-    Name(name);
+    Key(name);
     Put(*value);
   }
   // A sparse field is stored only when it is not its type's default.
@@ -242,15 +242,8 @@ class Writer {
     if (value == T{}) return;
     (*this)(name, value);
   }
-  void Close() { out_.push_back('}'); }
 
  private:
-  void Name(std::string_view name) {
-    if (!first_) out_.push_back(',');
-    first_ = false;
-    Put(name);
-    out_.push_back(':');
-  }
   void Put(std::string_view v) { json_text::AppendString(out_, v); }
   void Put(bool v) { json_text::AppendBool(out_, v); }
   template <class Int>
@@ -277,9 +270,6 @@ class Writer {
     Visit(w, const_cast<T&>(c));  // Writer only reads
     w.Close();
   }
-
-  std::string& out_;
-  bool first_ = true;
 };
 
 template <class Row>

@@ -296,17 +296,25 @@ class StateRows : public StateReader {
 
 inline constexpr std::string_view kCheckpointKey = "checkpoint/decision_state";
 
+// Decodes the bytes read under `key`: Corruption naming the row when they do not decode.
+template <class Row>
+Result<Row> DecodeRowAt(const std::string& key, std::string_view bytes) {
+  Row row;
+  if (auto s = Decode(bytes, &row); !s.ok()) {
+    return Status::Corruption("state row " + key + ": " + s.message());
+  }
+  return row;
+}
+
 // Reads and decodes a row; nullopt when absent.
 template <class Row>
 Result<std::optional<Row>> ReadRow(StateReader& reader, const std::string& key) {
   auto bytes = reader.Read(key);
   if (!bytes.ok()) return bytes.status();
   if (!bytes->has_value()) return std::optional<Row>();
-  Row row;
-  if (auto s = Decode(**bytes, &row); !s.ok()) {
-    return Status::Corruption("state row " + key + ": " + s.message());
-  }
-  return std::optional<Row>(std::move(row));
+  auto row = DecodeRowAt<Row>(key, **bytes);
+  if (!row.ok()) return row.status();
+  return std::optional<Row>(std::move(*row));
 }
 
 // Reads and decodes a row; a default-constructed row when absent.

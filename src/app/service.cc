@@ -269,20 +269,15 @@ Status Service::Impl::RecordConfiguration(const domain::OfficeConfig& office, De
   const std::string key = projections::ConfigRowKey(office.id);
   auto bytes = Read(key);
   if (!bytes.ok()) return bytes.status();
-  // The row's bytes as last found to record the configuration in force: the same bytes need no
-  // decoding (every message asks, and the row with its capacities was a tenth of a message's
-  // decision to decode).
-  auto confirmed = confirmed_configs_.find(office.id);
-  if (bytes->has_value() && confirmed != confirmed_configs_.end() && confirmed->second == **bytes) {
-    return Status::Ok();
-  }
   if (bytes->has_value()) {
-    projections::ConfigRow row;
-    if (Status s = projections::Decode(**bytes, &row); !s.ok()) {
-      return Status::Corruption("state row " + key + ": " + s.message());
-    }
-    if (row.digest == applied.config_digest) {
-      confirmed_configs_[office.id] = std::move(**bytes);
+    // Bytes last found to hold the configuration in force need no decoding: every message asks,
+    // and decoding the row with its capacities was 4% of the deciding thread's instructions.
+    std::string& confirmed = confirmed_configs_[office.id];
+    if (confirmed == **bytes) return Status::Ok();
+    auto row = projections::DecodeRowAt<projections::ConfigRow>(key, **bytes);
+    if (!row.ok()) return row.status();
+    if (row->digest == applied.config_digest) {
+      confirmed = std::move(**bytes);
       return Status::Ok();
     }
   }

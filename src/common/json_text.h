@@ -78,4 +78,24 @@ void AppendInteger(std::string& out, Int v) {
 
 inline void AppendBool(std::string& out, bool v) { out.append(v ? "true" : "false"); }
 
+// One JSON object written member by member: '{' when made, Key before each member's value, Close
+// for the '}'. The row and payload writers build on it and write the values.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }
+  void Key(std::string_view name) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    AppendString(out_, name);
+    out_.push_back(':');
+  }
+  void Close() { out_.push_back('}'); }
+
+ protected:
+  std::string& out_;
+
+ private:
+  bool first_ = true;
+};
+
 }  // namespace antrean::json_text

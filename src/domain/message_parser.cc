@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace antrean::domain {
 namespace {
 
@@ -14,24 +16,10 @@ using Text = std::u32string;  // code points after decoding; fields are worked o
 // Decodes strictly: no overlong forms, no surrogates, nothing above U+10FFFF. On failure
 // returns false and the byte offset of the bad sequence.
 bool DecodeUtf8(std::string_view in, Text* out, std::size_t* bad_offset) {
-  std::size_t i = 0;
-  while (i < in.size()) {
-    const auto b0 = static_cast<unsigned char>(in[i]);
-    std::size_t len = b0 < 0x80           ? 1
-                      : (b0 >> 5) == 0x6  ? 2
-                      : (b0 >> 4) == 0xE  ? 3
-                      : (b0 >> 3) == 0x1E ? 4
-                                          : 0;
-    char32_t cp = len == 1 ? b0 : len == 2 ? (b0 & 0x1F) : len == 3 ? (b0 & 0x0F) : (b0 & 0x07);
-    bool ok = len != 0 && i + len <= in.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      const auto b = static_cast<unsigned char>(in[i + k]);
-      ok = (b & 0xC0) == 0x80;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    static constexpr char32_t kMinForLen[] = {0, 0, 0x80, 0x800, 0x10000};
-    ok = ok && cp >= kMinForLen[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
-    if (!ok) {
+  for (std::size_t i = 0; i < in.size();) {
+    char32_t cp = 0;
+    const std::size_t len = DecodeUtf8At(in, i, &cp);
+    if (len == 0) {
       *bad_offset = i;
       return false;
     }

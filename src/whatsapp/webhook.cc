@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/sha256.h"
+#include "common/utf8.h"
 #include "whatsapp/json_read.h"
 
 namespace antrean::whatsapp {
@@ -352,31 +353,6 @@ std::string Envelope(std::string_view business_account_id, json::object value) {
 
 // ---- UTF-8 --------------------------------------------------------------------------------------
 
-// The code point of the UTF-8 sequence at s[i] into *cp, and its length; 0 when the bytes there
-// are not valid UTF-8 (a stray continuation byte, overlong, a surrogate, above U+10FFFF, cut).
-std::size_t DecodeUtf8(std::string_view s, std::size_t i, char32_t* cp) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t n = 0;
-  char32_t min = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    n = 2, min = 0x80, *cp = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    n = 3, min = 0x800, *cp = lead & 0x0F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    n = 4, min = 0x10000, *cp = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    *cp = (*cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
-  return n;
-}
-
 void AppendUnit(std::string* out, char32_t unit) {
   static constexpr char kHex[] = "0123456789abcdef";
   *out += "\\u";
@@ -483,7 +459,7 @@ std::string EscapeNonAscii(std::string_view json_utf8) {
       continue;
     }
     char32_t cp = 0;
-    const std::size_t n = DecodeUtf8(json_utf8, i, &cp);
+    const std::size_t n = DecodeUtf8At(json_utf8, i, &cp);
     if (n == 0) {
       AppendUnit(&out, 0xFFFD);  // one replacement per bad byte, then resynchronise
       ++i;

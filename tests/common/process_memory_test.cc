@@ -58,9 +58,7 @@ TEST(Allocator, MallocAndOperatorNewAreJemallocsForTheWholeProcess) {
   std::free(c);
 }
 
-#endif
-
-#if !defined(ANTREAN_JEMALLOC)
+#else
 
 TEST(Allocator, IsNamedForWhatABuildWithoutJemallocRunsOn) {
 #if defined(ANTREAN_UNDER_ASAN)
