@@ -96,6 +96,7 @@ IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
   fs::remove_all(dir);
   fs::create_directories(fs::path(dir).parent_path());
   const double cpu0 = bench::SelfCpuSeconds();
+  const auto threads0 = bench::ThreadCpuSeconds();
   auto ledger = store::Ledger::Open(dir, {});
   if (!ledger.ok()) Die("open " + dir + ": " + ledger.status().ToString());
   std::ifstream in(o.stream);
@@ -139,6 +140,17 @@ IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
   f.syncs = stats.groups;
   f.sync_micros = stats.write_micros;
   f.batches = stats.batches;
+  // Per thread, before Close stops the ledger's own: where the phase's CPU went.
+  std::string per_thread;
+  for (const auto& [name, seconds] : bench::ThreadCpuSeconds()) {
+    const auto before = threads0.find(name);
+    const double spent = seconds - (before == threads0.end() ? 0.0 : before->second);
+    if (spent < 0.005) continue;
+    char item[96];
+    std::snprintf(item, sizeof item, "%s%s %.2f", per_thread.empty() ? "" : ", ", name.c_str(),
+                  spent);
+    per_thread += item;
+  }
   (*ledger)->Close();
   f.cpu_seconds = bench::SelfCpuSeconds() - cpu0;
   std::printf(
@@ -150,6 +162,7 @@ IngestFigures Ingest(const Options& o, const std::string& dir, bool detect) {
       f.syncs > 0 ? static_cast<double>(f.sync_micros) / static_cast<double>(f.syncs) : 0.0,
       f.syncs > 0 ? static_cast<double>(f.events) / static_cast<double>(f.syncs) : 0.0,
       static_cast<unsigned long long>(f.batches), static_cast<unsigned long long>(result_bytes));
+  std::printf("       CPU s per thread: %s\n", per_thread.c_str());
   std::fflush(stdout);
   return f;
 }

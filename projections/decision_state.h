@@ -27,11 +27,14 @@
 // Memory use does not grow with history: only the rows a decision touches are read.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "common/status.h"
@@ -80,6 +83,7 @@ struct DayRow {
     auto it = sessions.find(session);
     return it == sessions.end() ? 0 : it->second.issued;
   }
+  bool operator==(const DayRow&) const = default;
 };
 
 // A booking's life: issued -> arrived -> completed | returned; issued -> forfeited | expired.
@@ -98,6 +102,7 @@ struct BookingRow {
   std::string arrive_by;               // RFC 3339 in the office's offset
   std::int64_t arrive_by_us = 0;       // the same instant, microseconds since the epoch
   std::string message_id;
+  bool operator==(const BookingRow&) const = default;
 };
 
 struct ConfigRow {
@@ -277,6 +282,74 @@ Status Decode(std::string_view bytes, BlockRow* row);
 // rows that differ in bytes and not in meaning. Those are decoded and compared.
 bool SameRow(std::string_view key, std::string_view a, std::string_view b);
 
+// Decoded rows kept beside the bytes they were decoded from. A day's board and a booking are read
+// by the decision, read again by the fold, written, and read again by the next command about
+// them; decoding their JSON each time was 16% of the deciding thread's instructions
+// (benchmarks/README.md, "Decoded rows"). An entry answers only a read of the same key that finds
+// the same bytes, so it cannot answer with a row other than the one the stored bytes hold:
+// decoding is a function of the bytes, and a row kept as it is written (WriteRow) is one whose
+// encoding decodes back to it (checked there in debug builds, and in tests/projections).
+// Bounded: a fixed number of slots per row type (kDecodedRowSlots), each key in the one slot its
+// hash names, a newer entry replacing an older. Not thread-safe: one per deciding thread, or per
+// replay.
+inline constexpr std::size_t kDecodedRowSlots = 4096;
+
+class DecodedRows {
+ public:
+  // The row types kept: the ones read and written most often, whose decoding costs the most.
+  template <class Row>
+  static constexpr bool kKept = std::is_same_v<Row, DayRow> || std::is_same_v<Row, BookingRow>;
+
+  // The row `bytes` under `key` decode to, if kept; nullptr otherwise.
+  template <class Row>
+  requires kKept<Row>
+  const Row* Find(std::string_view key, std::string_view bytes) const {
+    const auto& slots = SlotsFor<Row>();
+    if (slots.empty()) return nullptr;
+    const Slot<Row>& s = slots[SlotOf(key)];
+    return s.used && s.key == key && s.bytes == bytes ? &s.row : nullptr;
+  }
+  // Keeps `row` as what `bytes` under `key` decode to.
+  template <class Row>
+  requires kKept<Row>
+  void Keep(std::string_view key, std::string_view bytes, const Row& row) {
+    auto& slots = SlotsFor<Row>();
+    if (slots.empty()) slots.resize(kDecodedRowSlots);  // only once something is kept
+    Slot<Row>& s = slots[SlotOf(key)];
+    s.key.assign(key);
+    s.bytes.assign(bytes);
+    s.row = row;
+    s.used = true;
+  }
+
+ private:
+  template <class Row>
+  struct Slot {
+    std::string key;
+    std::string bytes;
+    Row row;
+    bool used = false;
+  };
+  static std::size_t SlotOf(std::string_view key) {
+    return std::hash<std::string_view>{}(key) % kDecodedRowSlots;
+  }
+  template <class Row>
+  std::vector<Slot<Row>>& SlotsFor() {
+    if constexpr (std::is_same_v<Row, DayRow>) {
+      return days_;
+    } else {
+      return bookings_;
+    }
+  }
+  template <class Row>
+  const std::vector<Slot<Row>>& SlotsFor() const {
+    return const_cast<DecodedRows*>(this)->SlotsFor<Row>();
+  }
+
+  std::vector<Slot<DayRow>> days_;
+  std::vector<Slot<BookingRow>> bookings_;
+};
+
 // Where a decision reads rows from. Implementations: the service's read-your-writes view over the
 // ledger (service.cc), a scratch store during replay, plain maps in tests.
 class StateReader {
@@ -284,6 +357,8 @@ class StateReader {
   virtual ~StateReader() = default;
   // nullopt when the row does not exist; an error when it cannot be read.
   virtual Result<std::optional<std::string>> Read(std::string_view key) = 0;
+  // Where ReadRow and WriteRow may keep decoded rows between reads; nullptr: every read decodes.
+  virtual DecodedRows* decoded() { return nullptr; }
 };
 
 // Rows the fold reads and writes. A write must be visible to the next Read of the same key.
@@ -312,9 +387,34 @@ Result<std::optional<Row>> ReadRow(StateReader& reader, const std::string& key) 
   auto bytes = reader.Read(key);
   if (!bytes.ok()) return bytes.status();
   if (!bytes->has_value()) return std::optional<Row>();
+  DecodedRows* kept = nullptr;
+  if constexpr (DecodedRows::kKept<Row>) {
+    kept = reader.decoded();
+    if (kept != nullptr) {
+      if (const Row* row = kept->Find<Row>(key, **bytes)) return std::optional<Row>(*row);
+    }
+  }
   auto row = DecodeRowAt<Row>(key, **bytes);
   if (!row.ok()) return row.status();
+  if constexpr (DecodedRows::kKept<Row>) {
+    if (kept != nullptr) kept->Keep<Row>(key, **bytes, *row);
+  }
   return std::optional<Row>(std::move(*row));
+}
+
+// Encodes `row` and writes it under `key`, keeping it decoded where `rows` keeps decoded rows
+// (DecodedRows), so that the next read of the key need not decode what was just encoded.
+template <class Row>
+void WriteRow(StateRows& rows, std::string key, const Row& row) {
+  std::string bytes = Encode(row);
+  if constexpr (DecodedRows::kKept<Row>) {
+    if (DecodedRows* kept = rows.decoded()) {
+      // The entry stands for Decode(bytes): it must be the row itself.
+      assert(DecodeRowAt<Row>(key, bytes).ok() && *DecodeRowAt<Row>(key, bytes) == row);
+      kept->Keep<Row>(key, bytes, row);
+    }
+  }
+  rows.Write(std::move(key), std::move(bytes));
 }
 
 // Reads and decodes a row; a default-constructed row when absent.

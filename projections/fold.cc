@@ -52,11 +52,11 @@ Status SetStatus(StateRows& rows, const std::string& code, const char* status, b
     rows.Erase(DeadlineRowKey(b->arrive_by_us, code));  // no longer waited for by the sweep
   }
   b->status = status;
-  rows.Write(BookingRowKey(code), Encode(*b));
+  WriteRow(rows, BookingRowKey(code), *b);
   auto day = LoadRow<DayRow>(rows, DayRowKey(b->office, b->date));
   if (!day.ok()) return day.status();
   if (std::uint32_t* n = Counter(day->sessions[b->session], status)) ++*n;
-  rows.Write(DayRowKey(b->office, b->date), Encode(*day));
+  WriteRow(rows, DayRowKey(b->office, b->date), *day);
   return release ? ReleasePerson(rows, *b) : Status::Ok();
 }
 
@@ -69,12 +69,12 @@ Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
   if (!day.ok()) return day.status();
   day->issued = std::max(day->issued, e.queue_number);
   day->sessions[e.session].issued += 1;
-  rows.Write(DayRowKey(e.office, e.date), Encode(*day));
+  WriteRow(rows, DayRowKey(e.office, e.date), *day);
 
   BookingRow b{e.code,     e.office, e.date,       e.session, e.queue_number,
                e.phone,    events::PersonRef(e.name, e.birth_date), e.name, e.birth_date,
                e.relation, "issued", e.arrive_by,  by->micros_since_epoch, e.message_id};
-  rows.Write(BookingRowKey(e.code), Encode(b));
+  WriteRow(rows, BookingRowKey(e.code), b);
   rows.Write(PersonRowKey(b.person), Encode(PersonRow{e.code}));
   rows.Write(DeadlineRowKey(b.arrive_by_us, e.code), e.code);
   if (e.relation == "owner") {

@@ -156,6 +156,7 @@ class ScratchRows final : public StateRows {
     dirty_bytes_ += key.size();
     dirty_[std::move(key)] = std::nullopt;
   }
+  DecodedRows* decoded() override { return &decoded_; }
 
   std::size_t dirty_bytes() const { return dirty_bytes_; }
 
@@ -183,6 +184,7 @@ class ScratchRows final : public StateRows {
   RebuiltState::Impl& store_;
   std::unordered_map<std::string, std::optional<std::string>> dirty_;
   std::size_t dirty_bytes_ = 0;
+  DecodedRows decoded_;
 };
 
 // Flush early when the rows changed since the last flush pass this many bytes (a log of nothing

@@ -133,6 +133,7 @@ class Service::Impl final : public projections::StateRows {
     staged_.insert_or_assign(std::move(key), std::move(value));
   }
   void Erase(std::string key) override { staged_.insert_or_assign(std::move(key), std::nullopt); }
+  projections::DecodedRows* decoded() override { return &decoded_; }
 
   void Submit(const Command& command, Done done);
   void Drain() {
@@ -242,6 +243,8 @@ class Service::Impl final : public projections::StateRows {
   std::map<std::string, std::optional<std::string>, std::less<>> staged_;
   // The detection's decoded thresholds, kept between appends (deciding thread only).
   projections::ThresholdsCache thresholds_;
+  // Decoded day and booking rows, by their bytes (deciding thread only, as Read is).
+  projections::DecodedRows decoded_;
 };
 
 bool Service::Impl::AnsweredAsDuplicate(const std::string& key, Done& done) {

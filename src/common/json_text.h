@@ -30,14 +30,35 @@ inline bool AnyToEscape(std::uint64_t w) {
 }  // namespace detail
 
 // Appends `v` as a JSON string, quotes included. Eight bytes are looked at together, and one by
-// one only where one of them is to be escaped: text is mostly plain (names, codes, replies).
+// one only where one of them is to be escaped: text is mostly plain (names, codes, replies), and
+// plain text is copied with its quotes in one step (most strings are short, and reserving, then
+// appending quote, text and quote one by one cost more than finding that nothing is escaped).
 inline void AppendString(std::string& out, std::string_view v) {
   static constexpr char kHex[] = "0123456789abcdef";
   static constexpr std::string_view kShortFrom = "\"\\\b\f\n\r\t", kShortTo = "\"\\bfnrt";
-  out.reserve(out.size() + v.size() + 2);
+  // The first byte to escape, or v.size().
+  std::size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, v.data() + i, 8);
+    if (detail::AnyToEscape(w)) break;
+  }
+  for (; i < v.size(); ++i) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+  }
+  if (i == v.size()) {
+    const std::size_t at = out.size();
+    out.resize(at + v.size() + 2);
+    char* p = out.data() + at;
+    p[0] = '"';
+    if (!v.empty()) std::memcpy(p + 1, v.data(), v.size());
+    p[v.size() + 1] = '"';
+    return;
+  }
+  out.reserve(out.size() + v.size() + 8);
   out.push_back('"');
   std::size_t run = 0;  // bytes copied as they are, in one append
-  std::size_t i = 0;
   while (i < v.size()) {
     if (i + 8 <= v.size()) {
       std::uint64_t w;
