@@ -79,12 +79,16 @@ rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups, const Ledger::Opt
     // The same for the memtable, where the newest keys are: most lookups there miss too.
     cf.memtable_prefix_bloom_size_ratio = 0.05;
     cf.memtable_whole_key_filtering = true;
-    // These families' keys are random, so every compaction of level 0 into level 1 rewrites
-    // nearly all of level 1. Gathering eight flushed files instead of RocksDB's four before doing
-    // it halves those rewrites; a lookup may check a few more level-0 files, whose filters are
-    // pinned (above). Over two million year commands with detection, RocksDB's compaction threads
-    // took 17.3 CPU seconds instead of 31.6 (benchmarks/README.md, "Compaction").
-    cf.level0_file_num_compaction_trigger = 8;
+    // Filters and indexes in blocks of about 4 KiB, each cached by itself, under a small top
+    // level that stays pinned. A whole-file filter of a 64 MiB table of these small keys is
+    // several MiB, larger than a shard of the block cache (1/64 of it): cached whole, it was
+    // evicted almost at once, and read again from the file for every lookup. Over the year's
+    // stream that came to be a third of the deciding thread's time, growing with the ledger
+    // (benchmarks/README.md, "Filters read again and again").
+    table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+    table.partition_filters = true;
+    table.metadata_block_size = 4096;
+    table.pin_top_level_index_and_filter = true;
   }
   table.block_size = 16 * 1024;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
