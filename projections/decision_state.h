@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -304,22 +305,22 @@ class DecodedRows {
   template <class Row>
   requires kKept<Row>
   const Row* Find(std::string_view key, std::string_view bytes) const {
-    const auto& slots = SlotsFor<Row>();
+    const auto& slots = std::get<Slots<Row>>(slots_);
     if (slots.empty()) return nullptr;
+    // A slot never used has an empty key, which no row's key is.
     const Slot<Row>& s = slots[SlotOf(key)];
-    return s.used && s.key == key && s.bytes == bytes ? &s.row : nullptr;
+    return s.key == key && s.bytes == bytes ? &s.row : nullptr;
   }
   // Keeps `row` as what `bytes` under `key` decode to.
   template <class Row>
   requires kKept<Row>
   void Keep(std::string_view key, std::string_view bytes, const Row& row) {
-    auto& slots = SlotsFor<Row>();
+    auto& slots = std::get<Slots<Row>>(slots_);
     if (slots.empty()) slots.resize(kDecodedRowSlots);  // only once something is kept
     Slot<Row>& s = slots[SlotOf(key)];
     s.key.assign(key);
     s.bytes.assign(bytes);
     s.row = row;
-    s.used = true;
   }
 
  private:
@@ -328,26 +329,14 @@ class DecodedRows {
     std::string key;
     std::string bytes;
     Row row;
-    bool used = false;
   };
+  template <class Row>
+  using Slots = std::vector<Slot<Row>>;
   static std::size_t SlotOf(std::string_view key) {
     return std::hash<std::string_view>{}(key) % kDecodedRowSlots;
   }
-  template <class Row>
-  std::vector<Slot<Row>>& SlotsFor() {
-    if constexpr (std::is_same_v<Row, DayRow>) {
-      return days_;
-    } else {
-      return bookings_;
-    }
-  }
-  template <class Row>
-  const std::vector<Slot<Row>>& SlotsFor() const {
-    return const_cast<DecodedRows*>(this)->SlotsFor<Row>();
-  }
 
-  std::vector<Slot<DayRow>> days_;
-  std::vector<Slot<BookingRow>> bookings_;
+  std::tuple<Slots<DayRow>, Slots<BookingRow>> slots_;
 };
 
 // Where a decision reads rows from. Implementations: the service's read-your-writes view over the
@@ -409,8 +398,11 @@ void WriteRow(StateRows& rows, std::string key, const Row& row) {
   std::string bytes = Encode(row);
   if constexpr (DecodedRows::kKept<Row>) {
     if (DecodedRows* kept = rows.decoded()) {
+#ifndef NDEBUG
       // The entry stands for Decode(bytes): it must be the row itself.
-      assert(DecodeRowAt<Row>(key, bytes).ok() && *DecodeRowAt<Row>(key, bytes) == row);
+      const auto decoded = DecodeRowAt<Row>(key, bytes);
+      assert(decoded.ok() && *decoded == row);
+#endif
       kept->Keep<Row>(key, bytes, row);
     }
   }

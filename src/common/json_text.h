@@ -6,7 +6,6 @@
 // read back). Tests compare both writers with Boost.JSON for every event and row type.
 #pragma once
 
-#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -27,26 +26,32 @@ inline bool AnyToEscape(std::uint64_t w) {
   const std::uint64_t quote = (q - kOnes) & ~q & kHigh, backslash = (b - kOnes) & ~b & kHigh;
   return (below_space | quote | backslash) != 0;
 }
-}  // namespace detail
 
-// Appends `v` as a JSON string, quotes included. Eight bytes are looked at together, and one by
-// one only where one of them is to be escaped: text is mostly plain (names, codes, replies), and
-// plain text is copied with its quotes in one step (most strings are short, and reserving, then
-// appending quote, text and quote one by one cost more than finding that nothing is escaped).
-inline void AppendString(std::string& out, std::string_view v) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  static constexpr std::string_view kShortFrom = "\"\\\b\f\n\r\t", kShortTo = "\"\\bfnrt";
-  // The first byte to escape, or v.size().
-  std::size_t i = 0;
+// The offset of the first byte at or after `from` that a JSON string escapes; v.size() if none.
+// Eight bytes are looked at together, and one by one only in a word that holds such a byte.
+inline std::size_t NextToEscape(std::string_view v, std::size_t from) {
+  std::size_t i = from;
   for (; i + 8 <= v.size(); i += 8) {
     std::uint64_t w;
     std::memcpy(&w, v.data() + i, 8);
-    if (detail::AnyToEscape(w)) break;
+    if (AnyToEscape(w)) break;
   }
   for (; i < v.size(); ++i) {
     const auto c = static_cast<unsigned char>(v[i]);
-    if (c < 0x20 || c == '"' || c == '\\') break;
+    if (c < 0x20 || c == '"' || c == '\\') return i;
   }
+  return i;
+}
+}  // namespace detail
+
+// Appends `v` as a JSON string, quotes included. Text is mostly plain (names, codes, replies):
+// plain text is copied with its quotes in one step (most strings are short, and reserving, then
+// appending quote, text and quote one by one cost more than finding that nothing is escaped);
+// otherwise the plain runs between escapes are each appended at once.
+inline void AppendString(std::string& out, std::string_view v) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr std::string_view kShortFrom = "\"\\\b\f\n\r\t", kShortTo = "\"\\bfnrt";
+  std::size_t i = detail::NextToEscape(v, 0);
   if (i == v.size()) {
     const std::size_t at = out.size();
     out.resize(at + v.size() + 2);
@@ -58,30 +63,18 @@ inline void AppendString(std::string& out, std::string_view v) {
   }
   out.reserve(out.size() + v.size() + 8);
   out.push_back('"');
-  std::size_t run = 0;  // bytes copied as they are, in one append
-  while (i < v.size()) {
-    if (i + 8 <= v.size()) {
-      std::uint64_t w;
-      std::memcpy(&w, v.data() + i, 8);
-      if (!detail::AnyToEscape(w)) {
-        i += 8;
-        continue;
-      }
-    }
-    const std::size_t end = std::min(v.size(), i + 8);
-    for (; i < end; ++i) {
-      const auto c = static_cast<unsigned char>(v[i]);
-      if (c >= 0x20 && c != '"' && c != '\\') continue;
-      out.append(v.data() + run, i - run);
-      run = i + 1;
-      out.push_back('\\');
-      if (const auto k = kShortFrom.find(static_cast<char>(c)); k != std::string_view::npos) {
-        out.push_back(kShortTo[k]);
-      } else {
-        out.append("u00", 3);
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-      }
+  std::size_t run = 0;  // the start of the plain bytes not yet appended
+  for (; i < v.size(); i = detail::NextToEscape(v, i + 1)) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    out.append(v.data() + run, i - run);
+    run = i + 1;
+    out.push_back('\\');
+    if (const auto k = kShortFrom.find(static_cast<char>(c)); k != std::string_view::npos) {
+      out.push_back(kShortTo[k]);
+    } else {
+      out.append("u00", 3);
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
     }
   }
   out.append(v.data() + run, v.size() - run);

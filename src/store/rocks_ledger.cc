@@ -83,7 +83,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups, const Ledger::Opt
     // level that stays pinned. A whole-file filter of a 64 MiB table of these small keys is
     // several MiB, larger than a shard of the block cache (1/64 of it): cached whole, it was
     // evicted almost at once, and read again from the file for every lookup. Over the year's
-    // stream that came to be a third of the deciding thread's time, growing with the ledger
+    // stream that came to be up to a third of the deciding thread's time, growing with the ledger
     // (benchmarks/README.md, "Filters read again and again").
     table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
     table.partition_filters = true;

@@ -188,12 +188,17 @@ TEST(DecodedRows, ManyKeysSharingSlotsAllReadTheirOwnRowsWithOrWithoutKeeping) {
   }
 }
 
-TEST(DecodedRows, OtherRowTypesAreNotKept) {
+TEST(DecodedRows, OtherRowTypesAreWrittenAsTheirEncodingAndReadBack) {
   Rows rows(true);
-  WriteRow(rows, PhoneRowKey("62812"), PhoneRow{"BUDI|1987-01-25", false});
+  const PhoneRow phone{"BUDI|1987-01-25", true};
+  WriteRow(rows, PhoneRowKey("62812"), phone);
+  auto bytes = rows.Read(PhoneRowKey("62812"));
+  ASSERT_TRUE(bytes.ok() && bytes->has_value());
+  EXPECT_EQ(**bytes, Encode(phone));
   auto read = ReadRow<PhoneRow>(rows, PhoneRowKey("62812"));
   ASSERT_TRUE(read.ok());
   EXPECT_EQ((*read)->owner, "BUDI|1987-01-25");
+  EXPECT_TRUE((*read)->blacklisted);
 }
 
 }  // namespace
