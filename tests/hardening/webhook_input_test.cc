@@ -226,9 +226,9 @@ TEST_F(WebhookInput, ABodyOfTheWrongShapeIs400NamingTheField) {
 }
 
 TEST_F(WebhookInput, AnUnknownOfficeNumberIsRecordedAndRejectedWithoutAReply) {
-  const std::string body =
-      whatsapp::BuildTextWebhook({"999999999999999", "6280000000000", "6281234567890", "X",
-                                  "wamid.nooffice", Registration("BUDI"), support::NowSeconds()});
+  const std::string body = whatsapp::BuildTextWebhook(
+      {"999999999999999", "6280000000000", "6281234567890", "X", "wamid.nooffice",
+       Registration("BUDI"), support::MessageSeconds()});
   auto r = client_.Webhook(body);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(TypesFor("wamid.nooffice"),

@@ -70,7 +70,7 @@ TEST(Outbox, RetriesWithBackoffUntilTheEndpointAcceptsAndRecordsEveryAttempt) {
   // WhatsApp then reports the delivery: recorded on our reply.
   const std::string status = whatsapp::BuildStatusWebhook(
       {support::kBogorPhoneNumberId, support::kBogorDisplay, "wamid.OUT1", "delivered",
-       "6281234567890", support::NowSeconds(), std::nullopt, "", "0"});
+       "6281234567890", support::MessageSeconds(), std::nullopt, "", "0"});
   ASSERT_EQ(client.Webhook(status).status, 200);
   const auto delivery = support::OfType(client.Events(), "reply_delivery_status.v1");
   ASSERT_EQ(delivery.size(), 1u);

@@ -216,7 +216,7 @@ TEST_F(WebhookTest, BatamRegistrationsComeAsAPhotoWithACaption) {
 TEST_F(WebhookTest, ADeliveryStatusIsRecordedOncePerMessageAndStatus) {
   const std::string body = whatsapp::BuildStatusWebhook(
       {support::kBogorPhoneNumberId, support::kBogorDisplay, "wamid.out1", "delivered",
-       "6281234567890", support::NowSeconds(), std::nullopt, "", "0"});
+       "6281234567890", support::MessageSeconds(), std::nullopt, "", "0"});
   ASSERT_EQ(client_.Webhook(body).status, 200);
   ASSERT_EQ(client_.Webhook(body).status, 200);
   const auto statuses = support::OfType(client_.Events(), "reply_delivery_status.v1");
@@ -226,9 +226,9 @@ TEST_F(WebhookTest, ADeliveryStatusIsRecordedOncePerMessageAndStatus) {
 }
 
 TEST_F(WebhookTest, AMessageToANumberNoOfficeOwnsIsRecordedAndRejected) {
-  const std::string body = whatsapp::BuildTextWebhook(
-      {"999999", "15550001111", "6281234567890", "X", "wamid.nobody", Registration(),
-       support::NowSeconds()});
+  const std::string body =
+      whatsapp::BuildTextWebhook({"999999", "15550001111", "6281234567890", "X", "wamid.nobody",
+                                  Registration(), support::MessageSeconds()});
   auto r = client_.Webhook(body);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Body(r).at("results").as_array()[0].at("reason"), "unknown_office") << r.body;

@@ -58,18 +58,6 @@ inline app::Secrets TestSecrets() {
   return s;
 }
 
-// The next day from today that Bogor serves (Mon-Fri; its holidays are in 2017-2018), at least
-// `ahead` days away: a valid arrival date for a registration sent now.
-inline domain::Date NextServiceDay(int ahead = 1) {
-  const auto now = std::chrono::system_clock::now();
-  const std::int64_t us =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  domain::Date d = domain::ToLocal(domain::Instant{us}, domain::TimeZone::kWIB)->date;
-  d = *domain::AddDays(d, ahead);
-  while (domain::DayOfWeek(d) >= domain::Weekday::kSaturday) d = *domain::AddDays(d, 1);
-  return d;
-}
-
 inline std::string Ddmmyyyy(const domain::Date& d) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%02d%02d%04d", d.d, d.m, d.y);
@@ -82,11 +70,38 @@ inline std::int64_t NowSeconds() {
       .count();
 }
 
+// The time the test webhooks carry, which is the decision clock (docs/API.md): now, except from
+// 23:55 to 00:15 WIB, when it is the coming 00:15 WIB. Offices without a registration window open
+// at midnight, and the burst rule counts what arrives in the first `rush_minutes` after that
+// (docs/FORENSICS.md): a test run then, sending four registrations from one phone or one block of
+// numbers, would also raise a burst flag it is not about. Later, not earlier: the staff API's
+// counter clock is the wall clock, and a booking made "yesterday" for the next service day could
+// then be due today, which tests of an arrival on the wrong day rely on not being.
+inline std::int64_t MessageSeconds() {
+  constexpr std::int64_t kWib = 7 * 3600, kDay = 86400, kFrom = kDay - 5 * 60, kTo = 15 * 60;
+  const std::int64_t now = NowSeconds();
+  const std::int64_t local = (now + kWib) % kDay;
+  if (local >= kFrom) return now + (kDay - local) + kTo;
+  if (local < kTo) return now + (kTo - local);
+  return now;
+}
+
+// The next day Bogor serves (Mon-Fri; its holidays are in 2017-2018) after the test messages' own
+// day (MessageSeconds), at least `ahead` days away: a valid arrival date for a registration sent
+// now.
+inline domain::Date NextServiceDay(int ahead = 1) {
+  const domain::Instant at{MessageSeconds() * domain::kMicrosPerSecond};
+  domain::Date d = domain::ToLocal(at, domain::TimeZone::kWIB)->date;
+  d = *domain::AddDays(d, ahead);
+  while (domain::DayOfWeek(d) >= domain::Weekday::kSaturday) d = *domain::AddDays(d, 1);
+  return d;
+}
+
 // A Cloud API text webhook to Bogor, as Meta sends it.
 inline std::string TextWebhook(const std::string& message_id, const std::string& from,
                                const std::string& text, const std::string& name = "Budi") {
   return whatsapp::BuildTextWebhook(
-      {kBogorPhoneNumberId, kBogorDisplay, from, name, message_id, text, NowSeconds()});
+      {kBogorPhoneNumberId, kBogorDisplay, from, name, message_id, text, MessageSeconds()});
 }
 
 class TestNode {

@@ -86,7 +86,7 @@ inline void PostWebhooksUntil(const std::string& url, const std::string& app_sec
     const std::string id = stream.id_prefix + std::to_string(i);
     const std::string body =
         whatsapp::BuildTextWebhook({kBogorPhoneNumberId, kBogorDisplay, stream.phone_of(i), "X", id,
-                                    stream.text_of(i), NowSeconds()});
+                                    stream.text_of(i), MessageSeconds()});
     auto r = client.Send("POST", "/webhooks/whatsapp", body,
                          {{"X-Hub-Signature-256", whatsapp::SignatureHeader(body, app_secret)}});
     if (!r.ok()) {
