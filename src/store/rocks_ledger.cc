@@ -60,10 +60,6 @@ std::int64_t NowMicros() {
 // together are capped by one write-buffer manager (Options::memtables_bytes).
 constexpr std::size_t kColumnFamilies = 5;
 
-// Level-0 files of the index, idempotency and state families before RocksDB compacts them into
-// level 1 (its default is 4; docs/FORMAT.md, "Limits").
-constexpr int kLevel0FilesBeforeCompaction = 8;
-
 rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups, const Ledger::Options& options,
                                            const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
@@ -93,11 +89,6 @@ rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups, const Ledger::Opt
     table.partition_filters = true;
     table.metadata_block_size = 4096;
     table.pin_top_level_index_and_filter = true;
-    // These keys are random, so every level-0 file overlaps all of level 1, and compacting level 0
-    // rewrites the whole of level 1 each time. Waiting for eight files instead of RocksDB's four
-    // halves how often that happens; a lookup then checks up to eight level-0 filters, which stay
-    // pinned in the cache (benchmarks/README.md, "eight level-0 files again").
-    cf.level0_file_num_compaction_trigger = kLevel0FilesBeforeCompaction;
   }
   table.block_size = 16 * 1024;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
