@@ -139,11 +139,11 @@ TEST_F(StaffApiTest, ReadsAnswerWhatTheCliAnswers) {
                                 "&as_of=2000-01-01T00:00:00%2B07:00",
                             support::kAuditorToken);
   EXPECT_EQ(before.status, 404) << before.body;  // no configuration recorded by then
-  auto now =
-      client_.Get("/api/v1/offices/bogor/board?date=" + date + "&as_of=" +
-                      domain::FormatRfc3339(
-                          domain::Instant{support::MessageSeconds() * 1'000'000 + 1'000'000}, 0),
-                  support::kAuditorToken);
+  auto now = client_.Get(
+      "/api/v1/offices/bogor/board?date=" + date + "&as_of=" +
+          domain::FormatRfc3339(
+              domain::Instant{(support::MessageSeconds() + 1) * domain::kMicrosPerSecond}, 0),
+      support::kAuditorToken);
   ASSERT_EQ(now.status, 200) << now.body;
   EXPECT_EQ(Json(now).at("sessions"), Json(board).at("sessions"));
   EXPECT_EQ(client_.Get("/api/v1/offices/bogor/board?date=" + date + "&as_of=yesterday",

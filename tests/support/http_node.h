@@ -77,14 +77,19 @@ inline std::int64_t NowSeconds() {
 // numbers, would also raise a burst flag it is not about. Later, not earlier: the staff API's
 // counter clock is the wall clock, and a booking made "yesterday" for the next service day could
 // then be due today, which tests of an arrival on the wrong day rely on not being.
-inline std::int64_t MessageSeconds() {
-  constexpr std::int64_t kWib = 7 * 3600, kDay = 86400, kFrom = kDay - 5 * 60, kTo = 15 * 60;
-  const std::int64_t now = NowSeconds();
-  const std::int64_t local = (now + kWib) % kDay;
-  if (local >= kFrom) return now + (kDay - local) + kTo;
-  if (local < kTo) return now + (kTo - local);
-  return now;
+inline std::int64_t MessageSecondsAt(std::int64_t now) {
+  // The sample offices' rush_minutes (config/offices.json), and a margin on either side of it.
+  constexpr int kRushMinutes = 10, kMarginMinutes = 5;
+  const domain::TimeOfDay after_rush{kRushMinutes + kMarginMinutes};
+  const domain::LocalDateTime local =
+      *domain::ToLocal(domain::Instant{now * domain::kMicrosPerSecond}, domain::TimeZone::kWIB);
+  const bool before_midnight = local.time.minutes >= domain::kMinutesPerDay - kMarginMinutes;
+  if (!before_midnight && local.time >= after_rush) return now;
+  const domain::Date day = before_midnight ? *domain::AddDays(local.date, 1) : local.date;
+  return domain::ToInstant(day, after_rush, domain::TimeZone::kWIB)->micros_since_epoch /
+         domain::kMicrosPerSecond;
 }
+inline std::int64_t MessageSeconds() { return MessageSecondsAt(NowSeconds()); }
 
 // The next day Bogor serves (Mon-Fri; its holidays are in 2017-2018) after the test messages' own
 // day (MessageSeconds), at least `ahead` days away: a valid arrival date for a registration sent
