@@ -37,12 +37,6 @@ std::string OutboxRowKey(std::string_view reply_id) {
 std::string ProviderMessageRowKey(std::string_view id) { return "pm/" + std::string(id); }
 std::string ForensicConfigRowKey(std::string_view office) { return "fx/c/" + std::string(office); }
 std::string ForensicOfficeRowKey(std::string_view office) { return "fx/o/" + std::string(office); }
-std::string ForensicPhoneRowKey(std::string_view phone) {
-  return std::string(kForensicPhonePrefix).append(phone);
-}
-std::string ForensicPersonRowKey(std::string_view person) {
-  return std::string(kForensicPersonPrefix).append(person);
-}
 std::string BlockRowKey(std::string_view office, std::string_view date, std::string_view block) {
   return "fx/k/" + std::string(office) + "|" + std::string(date) + "|" + std::string(block);
 }
@@ -61,13 +55,20 @@ constexpr OmitDefault kOmitDefault;
 // Each row's fields, listed once, in the order they are stored; Writer and Reader walk the same
 // list, so that encoding and decoding cannot disagree (as in events/codec.cc).
 template <class V>
+void Visit(V& v, ForensicPhoneRow& r);
+template <class V>
+void Visit(V& v, ForensicPersonRow& r);
+// A phone's and a person's row: the state's fields, then the detection's (sparse), in one object.
+template <class V>
 void Visit(V& v, PhoneRow& r) {
   v("owner", r.owner);
   v("blacklisted", r.blacklisted);
+  Visit(v, r.forensics);
 }
 template <class V>
 void Visit(V& v, PersonRow& r) {
   v("active_code", r.active_code);
+  Visit(v, r.forensics);
 }
 template <class V>
 void Visit(V& v, SessionCounts& c) {
@@ -417,20 +418,5 @@ Status Decode(std::string_view bytes, ForensicOfficeRow* row) { return DecodeRow
 Status Decode(std::string_view bytes, ForensicPhoneRow* row) { return DecodeRow(bytes, row); }
 Status Decode(std::string_view bytes, ForensicPersonRow* row) { return DecodeRow(bytes, row); }
 Status Decode(std::string_view bytes, BlockRow* row) { return DecodeRow(bytes, row); }
-
-namespace {
-template <class Row>
-bool SameDecoded(std::string_view a, std::string_view b) {
-  Row x, y;
-  return Decode(a, &x).ok() && Decode(b, &y).ok() && x == y;
-}
-}  // namespace
-
-bool SameRow(std::string_view key, std::string_view a, std::string_view b) {
-  if (a == b) return true;
-  if (key.starts_with(kForensicPhonePrefix)) return SameDecoded<ForensicPhoneRow>(a, b);
-  if (key.starts_with(kForensicPersonPrefix)) return SameDecoded<ForensicPersonRow>(a, b);
-  return false;
-}
 
 }  // namespace antrean::projections

@@ -4,8 +4,12 @@
 // check that the live rows are exactly what the events say (docs/PROJECTIONS.md).
 //
 // Rows are small JSON objects under these keys (the prefix names the projection):
-//   ph/<phone>            PhoneRow        who owns the phone, whether it is blacklisted
-//   pe/<NAME|YYYY-MM-DD>  PersonRow       the person's booking not yet used, if any
+//   ph/<phone>            PhoneRow        who owns the phone, whether it is blacklisted; and
+//                                         the detection's part: what its rules count of the
+//                                         phone, its ring node
+//   pe/<NAME|YYYY-MM-DD>  PersonRow       the person's booking not yet used, if any; and the
+//                                         detection's part: the phones the person was booked
+//                                         from, its ring node
 //   dy/<office>|<date>    DayRow          the queue board: per session issued, arrived, ...
 //   bk/<code>             BookingRow      one booking and its status
 //   cf/<office>           ConfigRow       the office configuration in force: digest, capacities
@@ -16,14 +20,14 @@
 //   fl/<flag_id>          FlagRow         a flag raised on a phone, and its review
 //   ob/<reply_id>         OutboxRow       a reply not yet sent: what, to whom, attempts, when next
 //   pm/<provider id>      (the reply id)  WhatsApp's id of a sent reply, for its delivery statuses
-// and the detection projection's rows (projections/forensics.h), all under "fx/":
+// and the detection projection's other rows (projections/forensics.h), under "fx/":
 //   fx/c/<office>         ForensicConfigRow  the thresholds in force, from the recorded config
 //   fx/o/<office>         ForensicOfficeRow  the office's bookings and unused ones: the norm
-//   fx/p/<phone>          ForensicPhoneRow   what the rules count of one phone; its ring node
-//   fx/i/<person>         ForensicPersonRow  the phones one person was booked from; ring node
 //   fx/k/<office>|<date>|<block>  BlockRow   the phones of one number block in one day's rush
-// fx/p and fx/i rows (and their ring nodes) leave members at their defaults out (SameRow; docs/
-// PROJECTIONS.md); every other row holds every member.
+// The detection's parts of the ph/ and pe/ rows (and their ring nodes) leave members at their
+// defaults out (docs/PROJECTIONS.md); every other member is always stored. This is state layout
+// 2; layout 1 kept those parts in rows of their own, fx/p/ and fx/i/ (projections/
+// state_upgrade.h moves them).
 // Memory use does not grow with history: only the rows a decision touches are read.
 #pragma once
 
@@ -43,13 +47,62 @@
 
 namespace antrean::projections {
 
+// ---- Phones and persons: the state's part and the detection's (projections/forensics.h) -------
+
+// A phone or a person seen at a time, with the event that showed it.
+struct Sighting {
+  std::string who;  // a phone, or a PersonRef
+  std::int64_t at_us = 0;
+  std::uint64_t seq = 0;
+  bool operator==(const Sighting&) const = default;
+};
+
+// One node of the ring detection's union-find over phones and persons, kept in the node's own
+// row. Only a root's counts, members and evidence mean anything.
+struct RingNode {
+  std::string parent;         // the parent node ("p:<phone>" or "i:<person>"); empty for a root
+  std::uint32_t phones = 0;   // the group's phones (a root of one group only: 0 = just itself)
+  std::uint32_t persons = 0;  // the group's persons
+  std::vector<std::string> members;  // the first kRingMembersMax nodes of the group
+  std::vector<std::uint64_t> seqs;   // the latest events that linked the group
+  bool flagged = false;              // a ring flag was raised on this group
+  bool operator==(const RingNode&) const = default;
+};
+
+struct ForensicPhoneRow {
+  std::vector<Sighting> other_adults;  // distinct adults refused as not the owner; newest last
+  std::uint32_t issued = 0;            // bookings issued to the phone
+  std::uint32_t unused = 0;            // of them expired or forfeited
+  std::vector<std::uint64_t> unused_seqs;
+  std::uint32_t mismatches = 0;  // failed identity checks on its bookings
+  std::vector<std::uint64_t> mismatch_seqs;
+  std::string rush_day;                  // "<office>|<date>" of the rush counted in rush_seqs
+  std::vector<std::uint64_t> rush_seqs;  // its registrations in that rush
+  RingNode node;
+  bool operator==(const ForensicPhoneRow&) const = default;
+};
+
+struct ForensicPersonRow {
+  std::vector<Sighting> phones;  // distinct phones that booked or tried to book the person
+  RingNode node;
+  bool operator==(const ForensicPersonRow&) const = default;
+};
+
+// A phone's row and a person's hold both projections' parts, the detection's fields after the
+// state's. The decisions read these rows anyway; with the detection's parts in rows of their own
+// (fx/p/ and fx/i/, state layout 1) every registration read and wrote two rows more
+// (docs/PROJECTIONS.md, "One row per phone and per person"). Each fold changes only its own part.
 struct PhoneRow {
   std::string owner;  // PersonRef of the first adult the phone registered; empty if none yet
   bool blacklisted = false;
+  ForensicPhoneRow forensics;  // the detection's part; all defaults with detection off
+  bool operator==(const PhoneRow&) const = default;
 };
 
 struct PersonRow {
   std::string active_code;  // the booking not yet used (issued or arrived); empty if none
+  ForensicPersonRow forensics;  // the detection's part; all defaults with detection off
+  bool operator==(const PersonRow&) const = default;
 };
 
 // What happened to one session's bookings. issued = arrived-or-not-yet + forfeited + expired;
@@ -162,26 +215,6 @@ struct ApplicationRow {
 
 // ---- The detection projection (projections/forensics.h) ---------------------------------------
 
-// A phone or a person seen at a time, with the event that showed it.
-struct Sighting {
-  std::string who;  // a phone, or a PersonRef
-  std::int64_t at_us = 0;
-  std::uint64_t seq = 0;
-  bool operator==(const Sighting&) const = default;
-};
-
-// One node of the ring detection's union-find over phones and persons, kept in the node's own
-// row. Only a root's counts, members and evidence mean anything.
-struct RingNode {
-  std::string parent;  // the parent node ("p:<phone>" or "i:<person>"); empty for a root
-  std::uint32_t phones = 0;   // the group's phones (a root of one group only: 0 = just itself)
-  std::uint32_t persons = 0;  // the group's persons
-  std::vector<std::string> members;  // the first kRingMembersMax nodes of the group
-  std::vector<std::uint64_t> seqs;   // the latest events that linked the group
-  bool flagged = false;              // a ring flag was raised on this group
-  bool operator==(const RingNode&) const = default;
-};
-
 // The thresholds as recorded (rush_opens_at resolved into rush_opens_minute), and the office's
 // clock.
 struct ForensicConfigRow : domain::ForensicsThresholds {
@@ -192,25 +225,6 @@ struct ForensicConfigRow : domain::ForensicsThresholds {
 struct ForensicOfficeRow {
   std::uint32_t issued = 0;  // bookings issued
   std::uint32_t unused = 0;  // bookings expired or forfeited
-};
-
-struct ForensicPhoneRow {
-  std::vector<Sighting> other_adults;  // distinct adults refused as not the owner; newest last
-  std::uint32_t issued = 0;            // bookings issued to the phone
-  std::uint32_t unused = 0;            // of them expired or forfeited
-  std::vector<std::uint64_t> unused_seqs;
-  std::uint32_t mismatches = 0;  // failed identity checks on its bookings
-  std::vector<std::uint64_t> mismatch_seqs;
-  std::string rush_day;                // "<office>|<date>" of the rush counted in rush_seqs
-  std::vector<std::uint64_t> rush_seqs;  // its registrations in that rush
-  RingNode node;
-  bool operator==(const ForensicPhoneRow&) const = default;
-};
-
-struct ForensicPersonRow {
-  std::vector<Sighting> phones;  // distinct phones that booked or tried to book the person
-  RingNode node;
-  bool operator==(const ForensicPersonRow&) const = default;
 };
 
 struct BlockRow {
@@ -224,8 +238,6 @@ inline constexpr std::size_t kRingMembersMax = 200;
 
 std::string ForensicConfigRowKey(std::string_view office);
 std::string ForensicOfficeRowKey(std::string_view office);
-std::string ForensicPhoneRowKey(std::string_view phone);
-std::string ForensicPersonRowKey(std::string_view person_ref);
 std::string BlockRowKey(std::string_view office, std::string_view date, std::string_view block);
 
 std::string PhoneRowKey(std::string_view phone);
@@ -243,8 +255,10 @@ inline constexpr std::string_view kDeadlinePrefix = "dl/";
 inline constexpr std::string_view kBlacklistPrefix = "bl/";
 inline constexpr std::string_view kFlagPrefix = "fl/";
 inline constexpr std::string_view kOutboxPrefix = "ob/";
-inline constexpr std::string_view kForensicPhonePrefix = "fx/p/";
-inline constexpr std::string_view kForensicPersonPrefix = "fx/i/";
+// The detection's phone and person rows of state layout 1, now parts of the ph/ and pe/ rows
+// (StateUpgrade below moves them there).
+inline constexpr std::string_view kLegacyForensicPhonePrefix = "fx/p/";
+inline constexpr std::string_view kLegacyForensicPersonPrefix = "fx/i/";
 
 std::string Encode(const PhoneRow& row);
 std::string Encode(const PersonRow& row);
@@ -276,12 +290,6 @@ Status Decode(std::string_view bytes, ForensicOfficeRow* row);
 Status Decode(std::string_view bytes, ForensicPhoneRow* row);
 Status Decode(std::string_view bytes, ForensicPersonRow* row);
 Status Decode(std::string_view bytes, BlockRow* row);
-
-// Whether two values of the row under `key` hold the same row. Byte for byte, except for the
-// detection's phone and person rows (fx/p/, fx/i/): versions before 2026-11-22 wrote every field
-// of them, later ones leave out the fields at their defaults, so a ledger written by both holds
-// rows that differ in bytes and not in meaning. Those are decoded and compared.
-bool SameRow(std::string_view key, std::string_view a, std::string_view b);
 
 // Decoded rows kept beside the bytes they were decoded from. A day's board and a booking are read
 // by the decision, read again by the fold, written, and read again by the next command about

@@ -29,7 +29,9 @@ std::string Utc(std::int64_t at_us) { return domain::FormatRfc3339(domain::Insta
 Status ReleasePerson(StateRows& rows, const BookingRow& b) {
   auto person = LoadRow<PersonRow>(rows, PersonRowKey(b.person));
   if (!person.ok()) return person.status();
-  if (person->active_code == b.code) rows.Write(PersonRowKey(b.person), Encode(PersonRow{}));
+  if (person->active_code != b.code) return Status::Ok();
+  person->active_code.clear();  // the detection's part of the row stays as it is
+  rows.Write(PersonRowKey(b.person), Encode(*person));
   return Status::Ok();
 }
 
@@ -75,7 +77,10 @@ Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
                e.phone,    events::PersonRef(e.name, e.birth_date), e.name, e.birth_date,
                e.relation, "issued", e.arrive_by,  by->micros_since_epoch, e.message_id};
   WriteRow(rows, BookingRowKey(e.code), b);
-  rows.Write(PersonRowKey(b.person), Encode(PersonRow{e.code}));
+  auto person = LoadRow<PersonRow>(rows, PersonRowKey(b.person));
+  if (!person.ok()) return person.status();
+  person->active_code = e.code;
+  rows.Write(PersonRowKey(b.person), Encode(*person));
   rows.Write(DeadlineRowKey(b.arrive_by_us, e.code), e.code);
   if (e.relation == "owner") {
     auto phone = LoadRow<PhoneRow>(rows, PhoneRowKey(e.phone));

@@ -126,18 +126,19 @@ std::string PhoneNode(std::string_view phone) { return "p:" + std::string(phone)
 std::string PersonNode(std::string_view person) { return "i:" + std::string(person); }
 bool IsPhoneNode(std::string_view node) { return node.substr(0, 2) == "p:"; }
 
-// The phone and person rows one event's fold (or one append's detection) works on, each read and
-// decoded once however often the rules and the ring walk look at it. Rows asked for `write` are
-// written back by Flush, once.
+// The detection's parts of the phone and person rows one event's fold (or one append's detection)
+// works on, each row read and decoded once however often the rules and the ring walk look at it.
+// Parts asked for `write` are written back by Flush, once, into the rows as they are then: the
+// state's fold may have changed the state's part of the same row meanwhile.
 class TouchedRows {
  public:
   explicit TouchedRows(StateReader& reader) : reader_(reader) {}
 
   Result<ForensicPhoneRow*> Phone(std::string_view phone, bool write) {
-    return Get(phones_, ForensicPhoneRowKey(phone), write);
+    return Get<PhoneRow>(phones_, PhoneRowKey(phone), write);
   }
   Result<ForensicPersonRow*> Person(std::string_view person, bool write) {
-    return Get(persons_, ForensicPersonRowKey(person), write);
+    return Get<PersonRow>(persons_, PersonRowKey(person), write);
   }
   // A ring node lives in its phone's or person's row.
   Result<RingNode*> Node(std::string_view node, bool write) {
@@ -150,37 +151,46 @@ class TouchedRows {
     if (!r.ok()) return r.status();
     return &(*r)->node;
   }
-  void Flush(StateRows& rows) const {
-    for (const auto& [key, e] : phones_) {
-      if (e.write) rows.Write(key, Encode(e.row));
-    }
-    for (const auto& [key, e] : persons_) {
-      if (e.write) rows.Write(key, Encode(e.row));
-    }
+  Status Flush(StateRows& rows) const {
+    if (Status s = FlushParts<PhoneRow>(phones_, rows); !s.ok()) return s;
+    return FlushParts<PersonRow>(persons_, rows);
   }
 
  private:
-  template <class Row>
+  template <class Part>
   struct Entry {
-    Row row;
+    Part part;
     bool write = false;
   };
-  template <class Row>
-  Result<Row*> Get(std::map<std::string, Entry<Row>, std::less<>>& rows, std::string key,
-                   bool write) {
-    auto it = rows.find(key);
-    if (it == rows.end()) {
+  template <class Part>
+  using Parts = std::map<std::string, Entry<Part>, std::less<>>;  // by row key
+
+  template <class Row, class Part>
+  Result<Part*> Get(Parts<Part>& parts, std::string key, bool write) {
+    auto it = parts.find(key);
+    if (it == parts.end()) {
       auto loaded = LoadRow<Row>(reader_, key);
       if (!loaded.ok()) return loaded.status();
-      it = rows.emplace(std::move(key), Entry<Row>{std::move(*loaded), false}).first;
+      it = parts.emplace(std::move(key), Entry<Part>{std::move(loaded->forensics), false}).first;
     }
     it->second.write = it->second.write || write;
-    return &it->second.row;
+    return &it->second.part;
+  }
+  template <class Row, class Part>
+  static Status FlushParts(const Parts<Part>& parts, StateRows& rows) {
+    for (const auto& [key, e] : parts) {
+      if (!e.write) continue;
+      auto row = LoadRow<Row>(rows, key);
+      if (!row.ok()) return row.status();
+      row->forensics = e.part;
+      rows.Write(key, Encode(*row));
+    }
+    return Status::Ok();
   }
 
   StateReader& reader_;
-  std::map<std::string, Entry<ForensicPhoneRow>, std::less<>> phones_;  // by row key
-  std::map<std::string, Entry<ForensicPersonRow>, std::less<>> persons_;
+  Parts<ForensicPhoneRow> phones_;
+  Parts<ForensicPersonRow> persons_;
 };
 
 struct Root {
@@ -252,7 +262,7 @@ Status Link(TouchedRows& rows, std::string_view phone, std::string_view person, 
 // ---- The fold ---------------------------------------------------------------------------------
 
 // The phone and person rows it changes stay in `touched` (its owner writes them back, TouchedRows::
-// Flush); the other fx/ rows are written to `rows` at once.
+// Flush); the other rows are written to `rows` at once.
 class Folder {
  public:
   Folder(std::uint64_t seq, const FoldContext& ctx, StateRows& rows, TouchedRows& touched,
@@ -704,8 +714,7 @@ Status FoldForensics(const events::Event& event, std::uint64_t seq, const FoldCo
                      StateRows& rows, ThresholdsCache& thresholds) {
   TouchedRows touched(rows);
   Status s = Folder(seq, context, rows, touched, thresholds).Fold(event);
-  if (s.ok()) touched.Flush(rows);
-  return s;
+  return s.ok() ? touched.Flush(rows) : s;
 }
 
 bool ForensicsReads(std::string_view event_type) { return ForensicFolded::Names(event_type); }
@@ -748,6 +757,6 @@ Result<std::vector<events::Event>> ForensicsPass::Detect(std::span<const events:
   return detector.Take();
 }
 
-void ForensicsPass::Flush() { impl_->touched.Flush(impl_->rows); }
+Status ForensicsPass::Flush() { return impl_->touched.Flush(impl_->rows); }
 
 }  // namespace antrean::projections

@@ -2,11 +2,12 @@
 // (docs/FORENSICS.md has the rules, their thresholds and their innocent look-alikes).
 //
 // Two pure parts, like the rest of the state projection:
-//  - FoldForensics folds one event, with its sequence number, into the "fx/" rows
-//    (decision_state.h): per phone and per person what the rules count, per office the norm and
-//    the thresholds in force (from the recorded "office configuration applied" events), per
-//    number block the phones of one day's rush, and a union-find of phones and persons linked by
-//    bookings and attempts (the rings).
+//  - FoldForensics folds one event, with its sequence number, into the detection's rows
+//    (decision_state.h): in the detection's part of the ph/ and pe/ rows, per phone and per
+//    person what the rules count and a union-find of phones and persons linked by bookings and
+//    attempts (the rings); under fx/, per office the norm and the thresholds in force (from the
+//    recorded "office configuration applied" events), per number block the phones of one day's
+//    rush.
 //  - ForensicsPass::Detect looks at the rows an append's events just changed and returns the
 //    flags (and the automatic blacklistings) they call for. It reads rows only; what it returns
 //    is appended in the same append, and folded like every event. A flag's id names the rule and
@@ -70,11 +71,13 @@ Status FoldAll(const events::Event& event, std::uint64_t seq, const FoldContext&
 // (FoldAll), Detect over them, Fold the events Detect returned, then Flush. Detect returns the
 // phone_flagged.v2 and phone_blacklisted.v1 (automatic) events the append's events call for, in
 // a deterministic order; empty when nothing new is found. The rules read only rows: the evidence
-// is in them. The phone and person rows are read and decoded once for the whole append, not once
-// per event and again by the detection, and written back once, by Flush. The rows that result
-// are those of FoldAll event by event (replay's way), byte for byte: only when the phone and
-// person rows are written differs. Until Flush, reads of those rows through `rows` itself see
-// their state before the pass (no other fold reads them).
+// is in them. The detection's parts of the phone and person rows are read and decoded once for
+// the whole append, not once per event and again by the detection, and written back once, by
+// Flush, into the rows as the state's folds left them. The rows that result are those of FoldAll
+// event by event (replay's way), byte for byte: only when the detection's parts are written
+// differs. Until Flush, reads of those rows through `rows` itself see the detection's parts as
+// they were before the pass (the state's fold reads and writes only its own fields, and writes
+// the detection's part back as it found it).
 class ForensicsPass {
  public:
   // `thresholds` may be kept from one pass to the next (the service keeps one).
@@ -88,8 +91,9 @@ class ForensicsPass {
   // Detect over the rows as this pass's folds left them.
   Result<std::vector<events::Event>> Detect(std::span<const events::Event> appended,
                                             const FoldContext& context);
-  // Writes the phone and person rows this pass changed to `rows`.
-  void Flush();
+  // Writes the detection's parts of the phone and person rows this pass changed to `rows`, into
+  // the rows as the state's folds left them.
+  Status Flush();
 
  private:
   struct Impl;

@@ -435,10 +435,8 @@ Result<Comparison> Compare(const StateScan& live, const StateScan& rebuilt) {
       differ(b->first, ProjectionComparison::Difference::kOnlyRebuilt, nullptr, &b->second);
       r.Next();
     } else {
-      // A live row written by an earlier encoder of the same row counts as these bytes, in
-      // the digest too (SameRow).
-      const bool same = SameRow(a->first, a->second, b->second);
-      live_digests.Add(a->first, same ? b->second : a->second);
+      const bool same = a->second == b->second;
+      live_digests.Add(a->first, a->second);
       rebuilt_digests.Add(b->first, b->second);
       if (!same) {
         differ(a->first, ProjectionComparison::Difference::kValue, &a->second, &b->second);

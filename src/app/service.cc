@@ -100,7 +100,16 @@ class Service::Impl final : public projections::StateRows {
   Impl(store::Ledger& ledger, domain::OfficeDirectory offices, Options options)
       : ledger_(ledger), options_(std::move(options)), next_seq_(ledger.GetHead().seq + 1) {
     SetOffices(std::move(offices));
+    // Before any decision reads a row: the rows must be in the layout the folds read.
+    auto upgraded = projections::UpgradeState(ledger_);
+    if (upgraded.ok()) {
+      upgraded_ = *upgraded;
+    } else {
+      failed_ = upgraded.status();
+      failed_in_ = "a failed upgrade of the derived state";
+    }
   }
+  projections::StateUpgradeReport upgraded() const { return upgraded_; }
 
   void SetOffices(domain::OfficeDirectory offices) {
     offices_ = std::move(offices);
@@ -235,6 +244,8 @@ class Service::Impl final : public projections::StateRows {
   std::deque<std::string> offices_in_flight_;                                   // mu_
   std::uint64_t offices_first_seq_ = 0;                                         // mu_
   Status failed_;                                                               // mu_
+  std::string failed_in_ = "a failed append";  // what failed_ stopped; mu_
+  projections::StateUpgradeReport upgraded_;   // what the constructor moved
   // The changes the folds staged for the append being built, by key: only the deciding thread
   // touches them, so they need no lock. Appending publishes them to rows_ under one lock (before,
   // each row staged took mu_ by itself, and with the detection's rows the deciding thread spent
@@ -375,7 +386,7 @@ void Service::Impl::Append(Decision decision, const Envelope& envelope, Done don
       if (folded.ok()) folded = pass.Fold(e, seq, fold_context);
       if (!folded.ok()) return stop(folded);
     }
-    pass.Flush();
+    if (Status flushed = pass.Flush(); !flushed.ok()) return stop(flushed);
   }
   next_seq_ = first_seq + request.events.size();
   std::vector<std::pair<std::string, std::uint64_t>> versions;
@@ -603,7 +614,7 @@ void Service::Impl::Submit(const Command& command, Done done) {
   {
     std::lock_guard lk(mu_);
     if (!failed_.ok()) {
-      return Refuse(Status::Unavailable("the service stopped after a failed append: " +
+      return Refuse(Status::Unavailable("the service stopped after " + failed_in_ + ": " +
                                         failed_.ToString()),
                     done);
     }
@@ -684,5 +695,7 @@ const domain::OfficeDirectory& Service::offices() const { return impl_->offices(
 void Service::SetOffices(domain::OfficeDirectory offices) { impl_->SetOffices(std::move(offices)); }
 
 Status Service::health() const { return impl_->health(); }
+
+projections::StateUpgradeReport Service::upgraded() const { return impl_->upgraded(); }
 
 }  // namespace antrean::app

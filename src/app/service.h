@@ -20,6 +20,7 @@
 #include "app/commands.h"
 #include "app/registration.h"
 #include "domain/office_config.h"
+#include "projections/state_upgrade.h"
 #include "store/ledger.h"
 
 namespace antrean::app {
@@ -47,12 +48,18 @@ class Service {
     // Runs the detection projection (projections/forensics.h) with every append: its rows, and
     // the flags it raises in the same append. Always on in `serve` and `ingest`; off only to
     // measure what it costs (benchmarks/forensics_bench.cc). A ledger written without it does
-    // not replay as identical (the fx/ rows are missing).
+    // not replay as identical (the fx/ rows and the detection's parts of the ph/ and pe/ rows are
+    // missing).
     bool detect = true;
   };
 
+  // Upgrades the ledger's derived state to this version's layout first (projections/
+  // state_upgrade.h; nothing to do for a ledger this version wrote). If that fails, health()
+  // says why and every command is refused.
   Service(store::Ledger& ledger, domain::OfficeDirectory offices, Options options);
   ~Service();
+  // The rows the constructor's upgrade moved (none for a ledger of this version's layout).
+  projections::StateUpgradeReport upgraded() const;
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
 

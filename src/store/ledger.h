@@ -282,6 +282,14 @@ class Ledger {
                            const std::function<bool(std::string_view key, std::string_view value)>&
                                fn) const = 0;
 
+  // Replaces and removes derived-state rows outside any append, in one synced batch of the `state`
+  // column family alone, leaving the checkpoint as it is: for a version that stores the same
+  // derived rows under other keys (projections/state_upgrade.h). The ledger's own column families
+  // are never touched. Only before this process's first append, while nothing is queued: the rows
+  // must stay those the appended events fold to. Unavailable when read-only or after a failure.
+  virtual Status RewriteState(const std::vector<std::pair<std::string, std::string>>& puts,
+                              const std::vector<std::string>& deletes) = 0;
+
   // Walks the whole chain, every index entry and every idempotency entry. A ledger that fails gets
   // ok=false in the report, not an error Status; an error Status means verify itself could not run.
   virtual Result<VerifyReport> Verify(const VerifyOptions& options) const = 0;

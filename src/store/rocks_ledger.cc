@@ -659,6 +659,38 @@ Status RocksLedger::ScanState(
   return Status::Ok();
 }
 
+Status RocksLedger::RewriteState(const std::vector<std::pair<std::string, std::string>>& puts,
+                                 const std::vector<std::string>& deletes) {
+  if (read_only_) return Status::Unavailable("ledger " + dir_ + " is open read-only");
+  {
+    std::lock_guard lk(queue_mu_);
+    if (!failed_.ok()) return failed_;
+    if (stopping_) return Status::Unavailable("ledger " + dir_ + " is closing");
+    // Rows rewritten under an append in flight could be overwritten by its older rows.
+    if (!queue_.empty() || writing_.load()) {
+      return Status::Busy("derived state is rewritten only while no append is in flight");
+    }
+  }
+  for (const auto& key : deletes) {
+    if (key.empty() || key.size() > kIndexKeyBytesMax) {
+      return Status::InvalidArgument("a derived-state key to delete is empty or too long");
+    }
+  }
+  rocksdb::WriteBatch batch;
+  for (const auto& [k, v] : puts) {
+    if (k.empty() || k.size() > kIndexKeyBytesMax || v.size() > kStateValueBytesMax) {
+      return Status::InvalidArgument("derived-state row " + k.substr(0, 64) +
+                                     ": key empty or too long, or value too long");
+    }
+    batch.Put(state_, AsSlice(k), AsSlice(v));
+  }
+  for (const auto& k : deletes) batch.Delete(state_, AsSlice(k));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  return s.ok() ? Status::Ok() : FromRocks(s, "rewriting derived state");
+}
+
 void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
   Status failed;
   {

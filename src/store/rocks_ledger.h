@@ -44,6 +44,8 @@ class RocksLedger final : public Ledger {
   Status ScanState(std::string_view from, std::string_view to,
                    const std::function<bool(std::string_view, std::string_view)>& fn)
       const override;
+  Status RewriteState(const std::vector<std::pair<std::string, std::string>>& puts,
+                      const std::vector<std::string>& deletes) override;
   Result<VerifyReport> Verify(const VerifyOptions& options) const override;
   void Close() override;
 

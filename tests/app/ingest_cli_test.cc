@@ -1,13 +1,12 @@
 // `antrean ingest` (tools/cli/ingest_command.cc), run as the real binary on a temp file of
 // commands: one JSON result line per non-blank input line, in order; malformed lines are refused
 // by line and field without stopping the rest; exit codes 0 / 1 / 2 / 3; the resulting ledger
-// verifies.
+// verifies; a ledger whose derived state is of layout 1 is upgraded before the first command.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
 #include <boost/json.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "projections/decision_state.h"
 #include "tests/support/ledger_fixture.h"
+#include "tests/support/raw_db.h"
 #include "tests/support/run_binary.h"
 
 namespace antrean {
@@ -223,6 +224,94 @@ TEST_F(Ingest, IngestingTheSameFileAgainAppendsNothingAndReportsDuplicates) {
   EXPECT_EQ(Str(again.lines[0], "booking_code"), Str(first.lines[0], "booking_code"));
   EXPECT_EQ(json::serialize(again.lines[0].at("events")),
             json::serialize(first.lines[0].at("events")));
+}
+
+// Moves the detection's part of every phone row into an fx/p/ row of its own, as state layout 1
+// kept it (projections/state_upgrade.h). Returns how many rows it split.
+int SplitPhoneRowsIntoLayout1(const std::string& ledger_dir) {
+  std::vector<std::pair<std::string, projections::PhoneRow>> rows;
+  {
+    auto ledger = support::OpenLedger(ledger_dir, support::ReadOnly());
+    EXPECT_NE(ledger, nullptr);
+    EXPECT_TRUE(ledger
+                    ->ScanState("ph/", "ph0",
+                                [&](std::string_view k, std::string_view v) {
+                                  projections::PhoneRow row;
+                                  EXPECT_TRUE(projections::Decode(v, &row).ok());
+                                  if (!(row.forensics == projections::ForensicPhoneRow{})) {
+                                    rows.emplace_back(std::string(k), row);
+                                  }
+                                  return true;
+                                })
+                    .ok());
+  }
+  support::RawDb raw(ledger_dir);
+  for (auto& [key, row] : rows) {
+    raw.Put(raw.state(), "fx/p/" + key.substr(3), projections::Encode(row.forensics));
+    row.forensics = {};
+    raw.Put(raw.state(), key, projections::Encode(row));
+  }
+  return static_cast<int>(rows.size());
+}
+
+TEST_F(Ingest, ALedgerOfStateLayout1IsUpgradedBeforeTheFirstCommandAndThenReplaysIdentical) {
+  const CliRun first = Ingest_(
+      WithKey(), {
+                     IngestMessage("u1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017"),
+                     IngestMessage("u2", "bogor", "0812 3456 7802", kAt, "#Siti#01021985#07082017"),
+                 });
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const int split = SplitPhoneRowsIntoLayout1(ledger());
+  ASSERT_EQ(split, 2);
+
+  // Not yet upgraded: replay says so instead of reporting every phone as different.
+  const CliRun before = Antrean("", {"replay", "--ledger", ledger()}, dir_.path(), false);
+  EXPECT_EQ(before.exit_code, 3) << before.out << before.err;
+  EXPECT_NE(before.err.find("layout 1"), std::string::npos) << before.err;
+
+  const CliRun next = Ingest_(
+      WithKey(), {
+                     IngestMessage("u3", "bogor", "0812 3456 7803", kAt, "#Andi#01021985#07082017"),
+                 });
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_NE(next.err.find("derived state upgraded to this version's layout (2 phone and 0 person"),
+            std::string::npos)
+      << next.err;
+  ASSERT_EQ(next.lines.size(), 1u);
+  EXPECT_TRUE(next.lines[0].at("ok").as_bool());
+
+  const CliRun after = Antrean("", {"replay", "--ledger", ledger()}, dir_.path(), false);
+  EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
+  EXPECT_NE(after.out.find("identical: the live state is exactly what the events say"),
+            std::string::npos)
+      << after.out;
+  // Upgraded once: the next run has nothing to move.
+  const CliRun again = Ingest_(WithKey(), {});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.err.find("upgraded"), std::string::npos) << again.err;
+}
+
+TEST_F(Ingest, AnUpgradeThatFindsADetectionPartKeptTwiceDecidesNothingAndExitsThree) {
+  const CliRun first = Ingest_(
+      WithKey(), {
+                     IngestMessage("d1", "bogor", "0812 3456 7801", kAt, "#Budi#25011987#07082017"),
+                 });
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  {
+    // The phone's row already holds the detection's part; a layout-1 row holds another.
+    support::RawDb raw(ledger());
+    raw.Put(raw.state(), "fx/p/6281234567801", R"({"issued":5})");
+  }
+  const CliRun next = Ingest_(
+      WithKey(), {
+                     IngestMessage("d2", "bogor", "0812 3456 7802", kAt, "#Siti#01021985#07082017"),
+                 });
+  EXPECT_EQ(next.exit_code, 3) << next.out << next.err;
+  EXPECT_TRUE(next.lines.empty()) << next.out;
+  EXPECT_NE(next.err.find("ph/6281234567801 already holds the detection's part"), std::string::npos)
+      << next.err;
+  const CliRun verify = Antrean("", {"verify", "--ledger", ledger()}, dir_.path(), false);
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 }  // namespace

@@ -190,15 +190,17 @@ TEST(DecodedRows, ManyKeysSharingSlotsAllReadTheirOwnRowsWithOrWithoutKeeping) {
 
 TEST(DecodedRows, OtherRowTypesAreWrittenAsTheirEncodingAndReadBack) {
   Rows rows(true);
-  const PhoneRow phone{"BUDI|1987-01-25", true};
+  PhoneRow phone;
+  phone.owner = "BUDI|1987-01-25";
+  phone.blacklisted = true;
+  phone.forensics.issued = 3;
   WriteRow(rows, PhoneRowKey("62812"), phone);
   auto bytes = rows.Read(PhoneRowKey("62812"));
   ASSERT_TRUE(bytes.ok() && bytes->has_value());
   EXPECT_EQ(**bytes, Encode(phone));
   auto read = ReadRow<PhoneRow>(rows, PhoneRowKey("62812"));
   ASSERT_TRUE(read.ok());
-  EXPECT_EQ((*read)->owner, "BUDI|1987-01-25");
-  EXPECT_TRUE((*read)->blacklisted);
+  EXPECT_EQ(**read, phone);
 }
 
 }  // namespace

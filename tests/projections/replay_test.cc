@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -35,6 +36,7 @@
 #include "projections/decision_state.h"
 #include "projections/fold.h"
 #include "projections/forensics.h"
+#include "projections/state_upgrade.h"
 #include "store/ledger.h"
 #include "tests/support/ledger_fixture.h"
 #include "tests/support/raw_db.h"
@@ -548,7 +550,7 @@ TEST_F(Replay, ATamperedLiveRowIsNamedWithItsProjectionAndKey) {
   }
 }
 
-// A detection row as versions before 2026-11-22 wrote it: every field, in order, defaults too.
+// A detection part as versions before 2026-11-22 wrote it: every field, in order, defaults too.
 std::string WrittenWhole(const std::string& sparse, bool phone_row) {
   const json::object node_defaults = {{"parent", ""},          {"phones", 0},
                                       {"persons", 0},          {"members", json::array()},
@@ -575,56 +577,123 @@ std::string WrittenWhole(const std::string& sparse, bool phone_row) {
   return json::serialize(row);
 }
 
-TEST_F(Replay, DetectionRowsWrittenWholeByAnEarlierVersionAreTheSameRows) {
+// Rewrites the ledger's state in layout 1 (projections/state_upgrade.h): the detection's part of
+// every phone and person row in a row of its own, fx/p/ or fx/i/, as earlier versions kept it —
+// every other one written whole, as versions before 2026-11-22 did. Returns the rows split.
+template <class Row>
+std::uint64_t SplitIntoLayout1(const std::string& dir, std::string_view prefix,
+                               std::string_view legacy_prefix) {
+  std::vector<std::pair<std::string, Row>> rows;
+  {
+    auto ledger = OpenLedger(dir, ReadOnly());
+    EXPECT_NE(ledger, nullptr);
+    EXPECT_TRUE(ledger
+                    ->ScanState(prefix, "",
+                                [&](std::string_view k, std::string_view v) {
+                                  if (!k.starts_with(prefix)) return false;
+                                  Row row;
+                                  EXPECT_TRUE(Decode(v, &row).ok()) << k;
+                                  if (!(row.forensics == decltype(row.forensics){})) {
+                                    rows.emplace_back(std::string(k), std::move(row));
+                                  }
+                                  return true;
+                                })
+                    .ok());
+  }
+  RawDb raw(dir);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto& [key, row] = rows[i];
+    const std::string part = Encode(row.forensics);
+    const std::string legacy_key = std::string(legacy_prefix) + key.substr(prefix.size());
+    raw.Put(raw.state(), legacy_key,
+            i % 2 == 0 ? part : WrittenWhole(part, std::is_same_v<Row, PhoneRow>));
+    row.forensics = {};
+    raw.Put(raw.state(), key, Encode(row));
+  }
+  return rows.size();
+}
+
+TEST_F(Replay, TheStateOfLayout1IsUpgradedIntoThePhoneAndPersonRowsAndThenReplaysIdentical) {
   TempDir copy;
   const std::string dir = CopyOf(Dir(), copy);
-  std::string phone, person, forged_phone, phone_bytes, person_bytes, forged_bytes;
+  const std::uint64_t phones = SplitIntoLayout1<PhoneRow>(dir, "ph/", kLegacyForensicPhonePrefix);
+  const std::uint64_t persons =
+      SplitIntoLayout1<PersonRow>(dir, "pe/", kLegacyForensicPersonPrefix);
+  ASSERT_GT(phones, 0u);
+  ASSERT_GT(persons, 0u);
+  {
+    // Compared as it is, a layout-1 state differs from what the events fold to.
+    auto ledger = OpenLedger(dir, ReadOnly());
+    ASSERT_NE(ledger, nullptr);
+    EXPECT_TRUE(*NeedsStateUpgrade(*ledger));
+    auto cmp = Compare(*ledger, *MustRebuild(*ledger).state);
+    ASSERT_TRUE(cmp.ok());
+    EXPECT_FALSE(cmp->identical);
+    EXPECT_TRUE(UpgradeState(*ledger).status().IsUnavailable()) << "read-only: nothing moves";
+  }
+  {
+    auto ledger = OpenLedger(dir);
+    ASSERT_NE(ledger, nullptr);
+    const store::Head head = ledger->GetHead();
+    auto report = UpgradeState(*ledger);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->phones, phones);
+    EXPECT_EQ(report->persons, persons);
+    EXPECT_FALSE(*NeedsStateUpgrade(*ledger));
+    EXPECT_EQ(ledger->GetHead().seq, head.seq) << "no event is appended";
+    // Once upgraded, there is nothing more to do.
+    auto again = UpgradeState(*ledger);
+    ASSERT_TRUE(again.ok());
+    EXPECT_FALSE(again->upgraded());
+  }
+  auto ledger = OpenLedger(dir, ReadOnly());
+  ASSERT_NE(ledger, nullptr);
+  auto cmp = Compare(*ledger, *MustRebuild(*ledger).state);
+  ASSERT_TRUE(cmp.ok()) << cmp.status().ToString();
+  for (const auto& c : cmp->projections) {
+    EXPECT_TRUE(c.identical) << c.projection << ": " << c.first_key << ": " << c.live_value;
+  }
+  EXPECT_TRUE(cmp->identical);
+  auto verified = ledger->Verify({});
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok) << "the events are untouched";
+}
+
+TEST_F(Replay, AnUpgradeRefusesARowWhoseDetectionPartIsKeptTwiceAndMovesNothing) {
+  TempDir copy;
+  const std::string dir = CopyOf(Dir(), copy);
+  std::string phone_key, phone_bytes;
   {
     auto ledger = OpenLedger(dir, ReadOnly());
     ASSERT_NE(ledger, nullptr);
-    phone = FirstKey(*ledger, "fx/p/");
-    person = FirstKey(*ledger, "fx/i/");
-    forged_phone = FirstKey(*ledger, "fx/p/", 1);
-    phone_bytes = ledger->GetState(phone)->value();
-    person_bytes = ledger->GetState(person)->value();
-    forged_bytes = ledger->GetState(forged_phone)->value();
+    ASSERT_TRUE(ledger
+                    ->ScanState("ph/", "ph0",
+                                [&](std::string_view k, std::string_view v) {
+                                  PhoneRow row;
+                                  if (Decode(v, &row).ok() &&
+                                      !(row.forensics == ForensicPhoneRow{})) {
+                                    phone_key = std::string(k);
+                                    phone_bytes = std::string(v);
+                                    return false;
+                                  }
+                                  return true;
+                                })
+                    .ok());
   }
-  // Today's rows leave defaults out; the shared ledger was written today.
-  ASSERT_EQ(phone_bytes.find("\"mismatches\""), std::string::npos) << phone_bytes;
-  const auto compare = [&dir] {
-    auto ledger = OpenLedger(dir, ReadOnly());
-    EXPECT_NE(ledger, nullptr);
-    Rebuilt rebuilt = MustRebuild(*ledger);
-    auto cmp = Compare(*ledger, *rebuilt.state);
-    EXPECT_TRUE(cmp.ok()) << cmp.status().ToString();
-    for (const auto& c : cmp->projections) {
-      if (c.projection == "fx") return c;
-    }
-    ADD_FAILURE() << "no fx projection";
-    return ProjectionComparison{};
-  };
+  ASSERT_FALSE(phone_key.empty());
+  const std::string legacy_key = "fx/p/" + phone_key.substr(3);
   {
     RawDb raw(dir);
-    raw.Put(raw.state(), phone, WrittenWhole(phone_bytes, true));
-    raw.Put(raw.state(), person, WrittenWhole(person_bytes, false));
+    raw.Put(raw.state(), legacy_key, R"({"issued":1})");
   }
-  ProjectionComparison fx = compare();
-  EXPECT_TRUE(fx.identical) << fx.first_key << ": " << fx.live_value;
-  EXPECT_EQ(fx.live.sha256, fx.rebuilt.sha256);
-
-  // Written whole, a changed count is still a difference.
-  std::string whole = WrittenWhole(forged_bytes, true);
-  whole.replace(whole.find("\"mismatches\":0"), 14, "\"mismatches\":7");
-  {
-    RawDb raw(dir);
-    raw.Put(raw.state(), forged_phone, whole);
-  }
-  fx = compare();
-  EXPECT_FALSE(fx.identical);
-  EXPECT_EQ(fx.first_key, forged_phone);
-  EXPECT_EQ(fx.difference, ProjectionComparison::Difference::kValue);
-  EXPECT_EQ(fx.live_value, whole);
-  EXPECT_NE(fx.live.sha256, fx.rebuilt.sha256);
+  auto ledger = OpenLedger(dir);
+  ASSERT_NE(ledger, nullptr);
+  auto report = UpgradeState(*ledger);
+  ASSERT_TRUE(report.status().IsCorruption());
+  EXPECT_NE(report.status().message().find(phone_key), std::string::npos)
+      << report.status().ToString();
+  EXPECT_EQ(ledger->GetState(phone_key)->value(), phone_bytes);
+  EXPECT_TRUE(ledger->GetState(legacy_key)->has_value());
 }
 
 TEST_F(Replay, ARowUnderAnUnknownPrefixIsAProjectionThatDiffers) {

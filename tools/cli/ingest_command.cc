@@ -118,6 +118,15 @@ int RunIngest(const std::vector<std::string>& argv, std::ostream& out, std::ostr
   OrderedOutput output(out);
   {
     app::Service service(**ledger, std::move(offices).value(), {secrets->booking_code_key});
+    if (Status s = service.health(); !s.ok()) {
+      err << "antrean ingest: " << s.ToString() << "\n";
+      return kExitError;
+    }
+    if (const auto up = service.upgraded(); up.upgraded()) {
+      err << "antrean ingest: derived state upgraded to this version's layout (" << up.phones
+          << " phone and " << up.persons
+          << " person rows of the detection moved into ph/ and pe/)\n";
+    }
     std::string line;
     for (std::uint64_t n = 1; std::getline(*in, line); ++n) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines

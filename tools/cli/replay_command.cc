@@ -5,6 +5,7 @@
 
 #include "domain/civil_time.h"
 #include "projections/replay.h"
+#include "projections/state_upgrade.h"
 #include "store/ledger.h"
 #include "tools/cli/command.h"
 
@@ -127,6 +128,17 @@ int RunReplay(const std::vector<std::string>& argv, std::ostream& out, std::ostr
   auto ledger = store::Ledger::Open(*args->Get("ledger"), open);
   if (!ledger.ok()) {
     err << "antrean replay: " << ledger.status().ToString() << "\n";
+    return kExitError;
+  }
+  // A ledger last written by a version of state layout 1 holds the same rows under other keys;
+  // compared as they are, every phone and person would differ.
+  if (auto old = projections::NeedsStateUpgrade(**ledger); !time_travel && (!old.ok() || *old)) {
+    err << "antrean replay: "
+        << (old.ok() ? "the live state is of layout 1 (the detection's fx/p/ and fx/i/ rows): "
+                       "`antrean serve` or `antrean ingest` moves them into the ph/ and pe/ rows "
+                       "when it next opens the ledger; replay compares the state after that"
+                     : old.status().ToString())
+        << "\n";
     return kExitError;
   }
   const std::uint64_t head = (*ledger)->GetHead().seq;
