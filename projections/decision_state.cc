@@ -37,6 +37,11 @@ std::string OutboxRowKey(std::string_view reply_id) {
 std::string ProviderMessageRowKey(std::string_view id) { return "pm/" + std::string(id); }
 std::string ForensicConfigRowKey(std::string_view office) { return "fx/c/" + std::string(office); }
 std::string ForensicOfficeRowKey(std::string_view office) { return "fx/o/" + std::string(office); }
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  end.back() = static_cast<char>(end.back() + 1);
+  return end;
+}
 std::string BlockRowKey(std::string_view office, std::string_view date, std::string_view block) {
   return "fx/k/" + std::string(office) + "|" + std::string(date) + "|" + std::string(block);
 }

@@ -255,10 +255,9 @@ inline constexpr std::string_view kDeadlinePrefix = "dl/";
 inline constexpr std::string_view kBlacklistPrefix = "bl/";
 inline constexpr std::string_view kFlagPrefix = "fl/";
 inline constexpr std::string_view kOutboxPrefix = "ob/";
-// The detection's phone and person rows of state layout 1, now parts of the ph/ and pe/ rows
-// (StateUpgrade below moves them there).
-inline constexpr std::string_view kLegacyForensicPhonePrefix = "fx/p/";
-inline constexpr std::string_view kLegacyForensicPersonPrefix = "fx/i/";
+// The first key after every key under `prefix` (which ends in '/'): the upper bound of a scan of
+// one projection's rows with Ledger::ScanState.
+std::string PrefixEnd(std::string_view prefix);
 
 std::string Encode(const PhoneRow& row);
 std::string Encode(const PersonRow& row);

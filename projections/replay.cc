@@ -435,10 +435,9 @@ Result<Comparison> Compare(const StateScan& live, const StateScan& rebuilt) {
       differ(b->first, ProjectionComparison::Difference::kOnlyRebuilt, nullptr, &b->second);
       r.Next();
     } else {
-      const bool same = a->second == b->second;
       live_digests.Add(a->first, a->second);
       rebuilt_digests.Add(b->first, b->second);
-      if (!same) {
+      if (a->second != b->second) {
         differ(a->first, ProjectionComparison::Difference::kValue, &a->second, &b->second);
       }
       l.Next();

@@ -9,13 +9,6 @@
 namespace antrean::projections {
 namespace {
 
-// The first key after every key that starts with `prefix` (prefixes here end in '/').
-std::string PrefixEnd(std::string_view prefix) {
-  std::string end(prefix);
-  end.back() = static_cast<char>(end.back() + 1);
-  return end;
-}
-
 Result<std::vector<std::pair<std::string, std::string>>> NextLegacyRows(const store::Ledger& ledger,
                                                                         std::string_view prefix,
                                                                         std::size_t max) {
@@ -70,6 +63,12 @@ Result<std::uint64_t> Move(store::Ledger& ledger, std::string_view legacy_prefix
 }
 
 }  // namespace
+
+std::string StateUpgradeReport::Describe() const {
+  return "derived state upgraded to this version's layout (" + std::to_string(phones) +
+         " phone and " + std::to_string(persons) +
+         " person rows of the detection moved into ph/ and pe/)";
+}
 
 Result<bool> NeedsStateUpgrade(const store::Ledger& ledger) {
   for (std::string_view prefix : {kLegacyForensicPhonePrefix, kLegacyForensicPersonPrefix}) {

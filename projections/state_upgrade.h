@@ -14,6 +14,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "store/ledger.h"
@@ -22,10 +24,17 @@ namespace antrean::projections {
 
 inline constexpr std::size_t kUpgradeRowsPerBatch = 10'000;
 
+// The detection's phone and person rows of state layout 1.
+inline constexpr std::string_view kLegacyForensicPhonePrefix = "fx/p/";
+inline constexpr std::string_view kLegacyForensicPersonPrefix = "fx/i/";
+
 struct StateUpgradeReport {
   std::uint64_t phones = 0;   // fx/p/ rows moved into ph/ rows
   std::uint64_t persons = 0;  // fx/i/ rows moved into pe/ rows
   bool upgraded() const { return phones + persons > 0; }
+  // "derived state upgraded to this version's layout (N phone and M person rows ...)", as `serve`
+  // and `ingest` report it.
+  std::string Describe() const;
 };
 
 // Whether the ledger's state still holds layout-1 rows. Reads only.

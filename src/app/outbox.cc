@@ -78,8 +78,8 @@ class Outbox::Impl {
   Status Refill() {
     std::unique_lock lk(mu_);
     if (!backlog_from_.empty()) {
-      std::string from = backlog_from_, end = std::string(pj::kOutboxPrefix);
-      end.back() = static_cast<char>(end.back() + 1);
+      std::string from = backlog_from_;
+      const std::string end = pj::PrefixEnd(pj::kOutboxPrefix);
       std::vector<std::pair<std::string, pj::OutboxRow>> page;
       const std::size_t room = kOutboxPendingMax - std::min(kOutboxPendingMax, items_.size());
       lk.unlock();

@@ -207,17 +207,16 @@ Status ScanRows(const store::Ledger& ledger, std::string_view prefix, std::strin
   // key under it sorts before the prefix with '/' replaced by the next byte.
   std::string from(prefix);
   if (!after.empty()) from.append(after).push_back('\0');
-  std::string to(prefix);
-  to.back() = static_cast<char>(to.back() + 1);
   Status decode_failed;
-  Status scanned = ledger.ScanState(from, to, [&](std::string_view key, std::string_view value) {
-    Row row;
-    if (Status s = pj::Decode(value, &row); !s.ok()) {
-      decode_failed = Status::Corruption("state row " + std::string(key) + ": " + s.message());
-      return false;
-    }
-    return fn(key.substr(prefix.size()), std::move(row));
-  });
+  Status scanned = ledger.ScanState(
+      from, pj::PrefixEnd(prefix), [&](std::string_view key, std::string_view value) {
+        Row row;
+        if (Status s = pj::Decode(value, &row); !s.ok()) {
+          decode_failed = Status::Corruption("state row " + std::string(key) + ": " + s.message());
+          return false;
+        }
+        return fn(key.substr(prefix.size()), std::move(row));
+      });
   return scanned.ok() ? decode_failed : scanned;
 }
 

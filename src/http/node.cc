@@ -129,10 +129,7 @@ Status NodeImpl::Open() {
                                             app::Service::Options{secrets_.booking_code_key});
   if (Status s = service_->health(); !s.ok()) return s;  // the state upgrade failed
   if (const auto up = service_->upgraded(); up.upgraded()) {
-    spdlog::info(
-        "antrean serve: derived state upgraded to this version's layout ({} phone and {} "
-        "person rows of the detection moved into ph/ and pe/)",
-        up.phones, up.persons);
+    spdlog::info("antrean serve: {}", up.Describe());
   }
   auto server = Server::Listen(opt_.listen, opt_.limits,
                                [this](Request req, Reply reply) { Handle(std::move(req), reply); });

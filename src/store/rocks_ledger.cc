@@ -49,6 +49,22 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 const Hash256 kZeroHash{};
 
+// The limits of derived-state rows (docs/FORMAT.md, "Limits"), for every path that writes them.
+Status CheckStateRows(const std::vector<std::pair<std::string, std::string>>& puts,
+                      const std::vector<std::string>& deletes) {
+  for (const auto& [k, v] : puts) {
+    if (k.empty() || k.size() > kIndexKeyBytesMax || v.size() > kStateValueBytesMax) {
+      return Status::InvalidArgument("a derived-state row's key is empty or a row is too large");
+    }
+  }
+  for (const auto& k : deletes) {
+    if (k.empty() || k.size() > kIndexKeyBytesMax) {
+      return Status::InvalidArgument("a derived-state key to delete is empty or too long");
+    }
+  }
+  return Status::Ok();
+}
+
 std::int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -409,17 +425,9 @@ void RocksLedger::AppendAsync(AppendRequest request, AppendCallback done) {
     done(Status::InvalidArgument("the state checkpoint key is too long"));
     return;
   }
-  for (const auto& [k, v] : request.state_puts) {
-    if (k.empty() || k.size() > kIndexKeyBytesMax || v.size() > kStateValueBytesMax) {
-      done(Status::InvalidArgument("a derived-state row's key is empty or a row is too large"));
-      return;
-    }
-  }
-  for (const auto& k : request.state_deletes) {
-    if (k.empty() || k.size() > kIndexKeyBytesMax) {
-      done(Status::InvalidArgument("a derived-state key to delete is empty or too long"));
-      return;
-    }
+  if (Status s = CheckStateRows(request.state_puts, request.state_deletes); !s.ok()) {
+    done(s);
+    return;
   }
   auto pending = std::make_unique<Pending>();
   const std::int64_t at = request.recorded_at_us != 0 ? request.recorded_at_us : NowMicros();
@@ -671,19 +679,9 @@ Status RocksLedger::RewriteState(const std::vector<std::pair<std::string, std::s
       return Status::Busy("derived state is rewritten only while no append is in flight");
     }
   }
-  for (const auto& key : deletes) {
-    if (key.empty() || key.size() > kIndexKeyBytesMax) {
-      return Status::InvalidArgument("a derived-state key to delete is empty or too long");
-    }
-  }
+  if (Status s = CheckStateRows(puts, deletes); !s.ok()) return s;
   rocksdb::WriteBatch batch;
-  for (const auto& [k, v] : puts) {
-    if (k.empty() || k.size() > kIndexKeyBytesMax || v.size() > kStateValueBytesMax) {
-      return Status::InvalidArgument("derived-state row " + k.substr(0, 64) +
-                                     ": key empty or too long, or value too long");
-    }
-    batch.Put(state_, AsSlice(k), AsSlice(v));
-  }
+  for (const auto& [k, v] : puts) batch.Put(state_, AsSlice(k), AsSlice(v));
   for (const auto& k : deletes) batch.Delete(state_, AsSlice(k));
   rocksdb::WriteOptions wo;
   wo.sync = true;

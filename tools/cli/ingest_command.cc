@@ -123,9 +123,7 @@ int RunIngest(const std::vector<std::string>& argv, std::ostream& out, std::ostr
       return kExitError;
     }
     if (const auto up = service.upgraded(); up.upgraded()) {
-      err << "antrean ingest: derived state upgraded to this version's layout (" << up.phones
-          << " phone and " << up.persons
-          << " person rows of the detection moved into ph/ and pe/)\n";
+      err << "antrean ingest: " << up.Describe() << "\n";
     }
     std::string line;
     for (std::uint64_t n = 1; std::getline(*in, line); ++n) {

@@ -132,14 +132,18 @@ int RunReplay(const std::vector<std::string>& argv, std::ostream& out, std::ostr
   }
   // A ledger last written by a version of state layout 1 holds the same rows under other keys;
   // compared as they are, every phone and person would differ.
-  if (auto old = projections::NeedsStateUpgrade(**ledger); !time_travel && (!old.ok() || *old)) {
-    err << "antrean replay: "
-        << (old.ok() ? "the live state is of layout 1 (the detection's fx/p/ and fx/i/ rows): "
-                       "`antrean serve` or `antrean ingest` moves them into the ph/ and pe/ rows "
-                       "when it next opens the ledger; replay compares the state after that"
-                     : old.status().ToString())
-        << "\n";
-    return kExitError;
+  if (!time_travel) {
+    auto old = projections::NeedsStateUpgrade(**ledger);
+    if (!old.ok()) {
+      err << "antrean replay: " << old.status().ToString() << "\n";
+      return kExitError;
+    }
+    if (*old) {
+      err << "antrean replay: the live state is of layout 1 (the detection's fx/p/ and fx/i/ "
+             "rows): `antrean serve` or `antrean ingest` moves them into the ph/ and pe/ rows "
+             "when it next opens the ledger; replay compares the state after that\n";
+      return kExitError;
+    }
   }
   const std::uint64_t head = (*ledger)->GetHead().seq;
   auto rebuilt = projections::Rebuild(**ledger, options);
