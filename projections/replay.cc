@@ -4,14 +4,20 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -77,6 +83,9 @@ class RebuiltState::Impl {
     options.error_if_exists = true;
     options.IncreaseParallelism(2);
     options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+    // The rebuild reads and writes this store from the calling thread only: without RocksDB's
+    // per-thread counters there (see NoRocksCounters in src/store/rocks_ledger.cc).
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
     options.write_buffer_size = 64 << 20;
     options.avoid_flush_during_shutdown = true;  // the directory is removed right after
     options.compression = rocksdb::kLZ4Compression;
@@ -85,6 +94,9 @@ class RebuiltState::Impl {
     // answers those without a disk read.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    // And the same for the memtable, where a missing key otherwise costs a walk down the skip list.
+    options.memtable_prefix_bloom_size_ratio = 0.05;
+    options.memtable_whole_key_filtering = true;
     rocksdb::DB* raw = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(options, dir_ + "/rows", &raw);
     if (!s.ok()) return FromRocks(s, "opening the scratch store in " + dir_);
@@ -139,34 +151,74 @@ const std::string& RebuiltState::dir() const { return impl_->dir(); }
 namespace {
 
 // The fold's rows during a rebuild: changed rows stay in memory (where reads find them first)
-// until Flush writes them to the scratch store in one batch.
+// until Flush hands them to a thread of their own, which writes them to the scratch store in one
+// batch while the fold goes on. Until that write is done, reads find the rows in the map being
+// written (it is no longer changed), then in the store.
 class ScratchRows final : public StateRows {
  public:
   explicit ScratchRows(RebuiltState::Impl& store) : store_(store) {}
+  ~ScratchRows() override {
+    if (writing_.valid()) writing_.wait();  // the store outlives this, but not by much
+  }
 
   Result<std::optional<std::string>> Read(std::string_view key) override {
-    if (auto it = dirty_.find(std::string(key)); it != dirty_.end()) return it->second;
+    if (auto it = dirty_.find(key); it != dirty_.end()) return it->second;
+    if (auto it = written_.find(key); it != written_.end()) return it->second;
     return store_.Get(key);
   }
   void Write(std::string key, std::string value) override {
     dirty_bytes_ += key.size() + value.size();
-    dirty_[std::move(key)] = std::move(value);
+    dirty_.insert_or_assign(std::move(key), std::optional<std::string>(std::move(value)));
   }
   void Erase(std::string key) override {
     dirty_bytes_ += key.size();
-    dirty_[std::move(key)] = std::nullopt;
+    dirty_.insert_or_assign(std::move(key), std::optional<std::string>());
   }
   DecodedRows* decoded() override { return &decoded_; }
 
   std::size_t dirty_bytes() const { return dirty_bytes_; }
 
+  // Starts writing the rows changed since the last Flush, once the write before is done; its
+  // error, if any, is returned here (the rebuild then stops). At most two windows of rows are in
+  // memory: the one being written and the one being folded.
   Status Flush() {
+    if (Status s = Wait(); !s.ok()) return s;
     if (dirty_.empty()) return Status::Ok();
+    written_ = std::move(dirty_);
+    dirty_ = Rows();
+    dirty_bytes_ = 0;
+    writing_ = std::async(std::launch::async, [this] { return WriteRows(written_, store_); });
+    return Status::Ok();
+  }
+  // Flush, then wait for the write: every row is in the store.
+  Status FlushAndWait() {
+    if (Status s = Flush(); !s.ok()) return s;
+    return Wait();
+  }
+
+ private:
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const {
+      return std::hash<std::string_view>()(key);
+    }
+  };
+  using Rows =
+      std::unordered_map<std::string, std::optional<std::string>, KeyHash, std::equal_to<>>;
+
+  Status Wait() {
+    if (!writing_.valid()) return Status::Ok();
+    Status s = writing_.get();
+    written_.clear();
+    return s;
+  }
+
+  static Status WriteRows(const Rows& rows, RebuiltState::Impl& store) {
     // In key order: the memtable's skip list inserts a run of ascending keys much faster than
     // keys in hash order.
-    std::vector<const std::pair<const std::string, std::optional<std::string>>*> sorted;
-    sorted.reserve(dirty_.size());
-    for (const auto& row : dirty_) sorted.push_back(&row);
+    std::vector<const Rows::value_type*> sorted;
+    sorted.reserve(rows.size());
+    for (const auto& row : rows) sorted.push_back(&row);
     std::sort(sorted.begin(), sorted.end(),
               [](const auto* a, const auto* b) { return a->first < b->first; });
     rocksdb::WriteBatch batch;
@@ -175,21 +227,129 @@ class ScratchRows final : public StateRows {
           row->second ? batch.Put(row->first, *row->second) : batch.Delete(row->first);
       if (!s.ok()) return FromRocks(s, "batching scratch rows");
     }
-    dirty_.clear();
-    dirty_bytes_ = 0;
-    return store_.Write(batch);
+    return store.Write(batch);
   }
 
- private:
   RebuiltState::Impl& store_;
-  std::unordered_map<std::string, std::optional<std::string>> dirty_;
+  Rows dirty_;
   std::size_t dirty_bytes_ = 0;
+  Rows written_;                 // the rows being written by writing_; not changed meanwhile
+  std::future<Status> writing_;  // valid while a write may be running
   DecodedRows decoded_;
 };
 
 // Flush early when the rows changed since the last flush pass this many bytes (a log of nothing
 // but bookings changes several rows per event).
 constexpr std::size_t kDirtyBytesMax = 128 << 20;
+
+// One event as the rebuild needs it, read and decoded ahead of the folds.
+struct ReadEvent {
+  std::uint64_t seq = 0;
+  std::int64_t recorded_at_us = 0;
+  bool included = false;               // within as_of (always, without it)
+  std::string actor;                   // the envelope's cause actor
+  std::optional<events::Event> event;  // decoded when a fold reads its type
+  Status failed;                       // it does not decode: the rebuild stops at it
+};
+
+// Reads the log and decodes the events the folds read on a thread of its own, ahead of the
+// folds, which must run one event after the other in seq order. Reading and decoding were a fifth
+// of a single-threaded rebuild (benchmarks/README.md, "Replay"). Events come in batches, in seq
+// order, at most kBatchesAhead batches ahead of the folds.
+class EventReader {
+ public:
+  static constexpr std::size_t kBatchEvents = 256;
+  static constexpr std::size_t kBatchesAhead = 16;
+
+  EventReader(const store::Ledger& ledger, std::uint64_t until,
+              std::optional<std::int64_t> as_of_us)
+      : thread_([this, &ledger, until, as_of_us] { Run(ledger, until, as_of_us); }) {}
+  ~EventReader() {
+    {
+      std::lock_guard lk(mu_);
+      stopped_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  EventReader(const EventReader&) = delete;
+  EventReader& operator=(const EventReader&) = delete;
+
+  // The next batch, in seq order; false when the log is read to its end (then status()).
+  bool Next(std::vector<ReadEvent>* batch) {
+    std::unique_lock lk(mu_);
+    changed_.wait(lk, [&] { return !ready_.empty() || done_; });
+    if (ready_.empty()) return false;
+    *batch = std::move(ready_.front());
+    ready_.pop_front();
+    changed_.notify_all();
+    return true;
+  }
+  // The scan's own error (the ledger's, not an event's), once Next returned false.
+  Status status() {
+    std::lock_guard lk(mu_);
+    return scanned_;
+  }
+
+ private:
+  void Run(const store::Ledger& ledger, std::uint64_t until, std::optional<std::int64_t> as_of_us) {
+    std::vector<ReadEvent> batch;
+    batch.reserve(kBatchEvents);
+    bool failed = false;
+    Status scanned = Status::Ok();
+    if (until > 0) {
+      scanned = ledger.Scan(1, until, [&](const store::EventView& v) {
+        ReadEvent& e = batch.emplace_back();
+        e.seq = v.seq;
+        e.recorded_at_us = v.recorded_at_us;
+        e.included = !as_of_us || v.recorded_at_us <= *as_of_us;
+        // Most events (messages, replies) change no row: they are skipped without decoding.
+        // An old type name is decoded too: its upcast may be a type the folds read.
+        if (e.included &&
+            (FoldReads(v.type) || ForensicsReads(v.type) || events::IsOldType(v.type))) {
+          e.actor.assign(v.cause_actor);
+          auto event = events::DecodeEvent(v.type, v.payload);
+          if (event.ok()) {
+            e.event.emplace(std::move(*event));
+          } else {
+            e.failed =
+                Status::Corruption("event " + std::to_string(v.seq) + " (" + std::string(v.type) +
+                                   ") does not decode: " + event.status().message());
+            failed = true;
+          }
+        }
+        if (batch.size() < kBatchEvents && !failed) return true;
+        return Hand(batch) && !failed;
+      });
+    }
+    if (!batch.empty()) Hand(batch);
+    std::lock_guard lk(mu_);
+    scanned_ = scanned;
+    done_ = true;
+    changed_.notify_all();
+  }
+
+  // Queues the batch for the folds, waiting while they are kBatchesAhead behind; false once the
+  // rebuild has stopped.
+  bool Hand(std::vector<ReadEvent>& batch) {
+    std::unique_lock lk(mu_);
+    changed_.wait(lk, [&] { return ready_.size() < kBatchesAhead || stopped_; });
+    if (stopped_) return false;
+    ready_.push_back(std::move(batch));
+    batch = {};
+    batch.reserve(kBatchEvents);
+    changed_.notify_all();
+    return true;
+  }
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::vector<ReadEvent>> ready_;
+  bool done_ = false;     // the reading thread has finished
+  bool stopped_ = false;  // the folds need no more
+  Status scanned_;
+  std::thread thread_;  // last: it starts once everything above is initialised
+};
 
 }  // namespace
 
@@ -208,55 +368,45 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
   const std::uint64_t head = ledger.GetHead().seq;
   const std::uint64_t until = options.until_seq == 0 ? head : std::min(options.until_seq, head);
   const std::size_t flush_every = std::max<std::size_t>(options.flush_every_events, 1);
+  // Declared after `state` and before the reader: on every return the reader stops first, then
+  // the rows' last write is waited for, then the store goes.
   ScratchRows rows(store);
   // The offices' detection thresholds, decoded once for the whole rebuild (checked against the
   // row on every use), not once per registration.
   ThresholdsCache thresholds;
-  Status failed;
-  if (until > 0) {
-    Status scanned = ledger.Scan(1, until, [&](const store::EventView& v) {
+  EventReader reader(ledger, until, options.as_of_us);
+  std::vector<ReadEvent> batch;
+  while (reader.Next(&batch)) {
+    for (const ReadEvent& e : batch) {
+      if (!e.failed.ok()) return e.failed;
       ++stats.events_scanned;
-      if (!options.as_of_us || v.recorded_at_us <= *options.as_of_us) {
+      if (e.included) {
         ++stats.events_included;
-        stats.last_seq = v.seq;
-        // Most events (messages, replies) change no row: they are skipped without decoding.
-        // An old type name is decoded too: its upcast may be a type the folds read.
-        if (FoldReads(v.type) || ForensicsReads(v.type) || events::IsOldType(v.type)) {
-          auto event = events::DecodeEvent(v.type, v.payload);
-          if (!event.ok()) {
-            failed =
-                Status::Corruption("event " + std::to_string(v.seq) + " (" + std::string(v.type) +
-                                   ") does not decode: " + event.status().message());
-            return false;
-          }
+        stats.last_seq = e.seq;
+        if (e.event) {
           // As the service does: the state's fold, then the detection's, event by event.
-          Status folded =
-              FoldAll(*event, v.seq, {v.cause_actor, v.recorded_at_us}, rows, thresholds);
-          if (folded.IsIOError()) {  // the scratch store, not the event
-            failed = folded;
-            return false;
-          }
+          Status folded = FoldAll(*e.event, e.seq, {e.actor, e.recorded_at_us}, rows, thresholds);
+          if (folded.IsIOError()) return folded;  // the scratch store, not the event
           if (!folded.ok()) {
-            failed =
-                Status::Corruption("event " + std::to_string(v.seq) + " (" + std::string(v.type) +
-                                   ") does not fold: " + folded.ToString());
-            return false;
+            // Named as stored, which for an upcast event is not the decoded event's type.
+            auto stored = ledger.Get(e.seq);
+            const std::string type =
+                stored.ok() ? stored->type : std::string(events::TypeName(*e.event));
+            return Status::Corruption("event " + std::to_string(e.seq) + " (" + type +
+                                      ") does not fold: " + folded.ToString());
           }
           ++stats.events_folded;
         }
       }
       if (stats.events_scanned % flush_every == 0 || rows.dirty_bytes() > kDirtyBytesMax) {
-        failed = rows.Flush();
-        if (!failed.ok()) return false;
+        if (Status s = rows.Flush(); !s.ok()) return s;
       }
-      return true;
-    });
-    if (!failed.ok()) return failed;
-    if (!scanned.ok()) return scanned;
+    }
   }
+  if (Status s = reader.status(); !s.ok()) return s;
   // The checkpoint, as the service writes it with every append: the last event folded over.
   if (stats.last_seq > 0) rows.Write(std::string(kCheckpointKey), BigEndian8(stats.last_seq));
-  if (Status s = rows.Flush(); !s.ok()) return s;
+  if (Status s = rows.FlushAndWait(); !s.ok()) return s;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   out.state = std::move(state);
   return out;

@@ -840,6 +840,60 @@ TEST_F(Replay, AnEventTheFoldNeedsThatDoesNotDecodeIsCorruptionNamingItsSeq) {
   EXPECT_TRUE(Rebuild(*ledger, before).ok());
 }
 
+// The events are read and decoded ahead of the folds, on a thread of their own, in batches: an
+// event that does not decode, with many batches of events before and after it, still stops the
+// rebuild at that very event, after the folds of every event before it, and the reading thread
+// stops with it.
+TEST_F(Replay, AnEventThatDoesNotDecodeFarIntoTheLogStopsTheRebuildThereAndNotBefore) {
+  TempDir dir;
+  std::uint64_t bad = 0;
+  // Events of a type no fold reads: read, never decoded nor folded (so "{}" does no harm).
+  std::string unread;
+  for (std::string_view name : events::kEventTypeNames) {
+    if (!FoldReads(name) && !ForensicsReads(name)) unread = name;
+  }
+  ASSERT_FALSE(unread.empty());
+  const auto unread_events = [&](store::Ledger& ledger, int appends) {
+    for (int i = 0; i < appends; ++i) {
+      store::AppendRequest more;
+      for (int j = 0; j < 500; ++j) more.events.push_back({unread, {"phone:6281200000000"}, "{}"});
+      ASSERT_TRUE(ledger.Append(std::move(more)).ok());
+    }
+  };
+  {
+    auto ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    Feed(*ledger, 3);
+    unread_events(*ledger, 20);
+    Feed(*ledger, 3);
+    store::AppendRequest request;
+    request.events.push_back({std::string(events::BookingCodeIssued::kType), {"code:X"}, "{}"});
+    auto appended = ledger->Append(std::move(request));
+    ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+    bad = appended->first_seq;
+    unread_events(*ledger, 20);
+  }
+  auto ledger = OpenLedger(dir.path(), ReadOnly());
+  ASSERT_NE(ledger, nullptr);
+  ASSERT_GT(bad, 10'000u);
+  ASSERT_GT(ledger->GetHead().seq, bad + 9'000);
+  auto rebuilt = Rebuild(*ledger, {});
+  ASSERT_FALSE(rebuilt.ok());
+  EXPECT_TRUE(rebuilt.status().IsCorruption()) << rebuilt.status().ToString();
+  EXPECT_NE(rebuilt.status().message().find("event " + std::to_string(bad) +
+                                            " (booking_code_issued.v1) does not decode"),
+            std::string::npos)
+      << rebuilt.status().ToString();
+  // Up to the event before, the same ledger rebuilds, flushing many times on the way.
+  RebuildOptions before;
+  before.until_seq = bad - 1;
+  before.flush_every_events = 1'000;
+  auto upto = Rebuild(*ledger, before);
+  ASSERT_TRUE(upto.ok()) << upto.status().ToString();
+  EXPECT_EQ(upto->stats.events_scanned, bad - 1);
+  EXPECT_EQ(upto->stats.last_seq, bad - 1);
+}
+
 // Compare walks both sides a page at a time; differences past the first pages are still found,
 // and only the first one per projection is reported.
 TEST_F(Replay, CompareFindsTheFirstDifferenceBeyondManyPages) {
