@@ -123,8 +123,10 @@ class RebuiltState::Impl {
     return FromRocks(it->status(), "scanning the scratch store");
   }
 
-  // Writes without the WAL: the store is thrown away if anything goes wrong.
+  // Writes without the WAL: the store is thrown away if anything goes wrong. Called on a thread
+  // of its own (ScratchRows::Flush), which also goes without RocksDB's counters.
   Status Write(rocksdb::WriteBatch& batch) {
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
     rocksdb::WriteOptions wo;
     wo.disableWAL = true;
     wo.sync = false;
