@@ -18,10 +18,10 @@
 #include <future>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "common/string_map.h"
 #include "events/codec.h"
 #include "events/upcast.h"
 #include "projections/decision_state.h"
@@ -83,9 +83,6 @@ class RebuiltState::Impl {
     options.error_if_exists = true;
     options.IncreaseParallelism(2);
     options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-    // The rebuild reads and writes this store from the calling thread only: without RocksDB's
-    // per-thread counters there (see NoRocksCounters in src/store/rocks_ledger.cc).
-    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
     options.write_buffer_size = 64 << 20;
     options.avoid_flush_during_shutdown = true;  // the directory is removed right after
     options.compression = rocksdb::kLZ4Compression;
@@ -124,7 +121,8 @@ class RebuiltState::Impl {
   }
 
   // Writes without the WAL: the store is thrown away if anything goes wrong. Called on a thread
-  // of its own (ScratchRows::Flush), which also goes without RocksDB's counters.
+  // of its own (ScratchRows::Flush), which goes without RocksDB's per-thread counters too
+  // (NoRocksCounters in src/store/rocks_ledger.cc says why).
   Status Write(rocksdb::WriteBatch& batch) {
     rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
     rocksdb::WriteOptions wo;
@@ -199,14 +197,7 @@ class ScratchRows final : public StateRows {
   }
 
  private:
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const {
-      return std::hash<std::string_view>()(key);
-    }
-  };
-  using Rows =
-      std::unordered_map<std::string, std::optional<std::string>, KeyHash, std::equal_to<>>;
+  using Rows = StringMap<std::optional<std::string>>;  // looked up by string_view
 
   Status Wait() {
     if (!writing_.valid()) return Status::Ok();
@@ -297,7 +288,6 @@ class EventReader {
   void Run(const store::Ledger& ledger, std::uint64_t until, std::optional<std::int64_t> as_of_us) {
     std::vector<ReadEvent> batch;
     batch.reserve(kBatchEvents);
-    bool failed = false;
     Status scanned = Status::Ok();
     if (until > 0) {
       scanned = ledger.Scan(1, until, [&](const store::EventView& v) {
@@ -317,11 +307,11 @@ class EventReader {
             e.failed =
                 Status::Corruption("event " + std::to_string(v.seq) + " (" + std::string(v.type) +
                                    ") does not decode: " + event.status().message());
-            failed = true;
+            Hand(batch);  // the folds stop at it: nothing after it is read
+            return false;
           }
         }
-        if (batch.size() < kBatchEvents && !failed) return true;
-        return Hand(batch) && !failed;
+        return batch.size() < kBatchEvents || Hand(batch);
       });
     }
     if (!batch.empty()) Hand(batch);
@@ -363,6 +353,9 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
   // From here the scratch directory belongs to `state`, which removes it on every return.
   auto state = std::make_unique<RebuiltState>(std::move(owned));
   if (Status s = store.Open(*dir); !s.ok()) return s;
+  // The folds read the scratch store from this thread (NoRocksCounters in src/store/
+  // rocks_ledger.cc says why not to count); the reading thread's ledger.Scan says it itself.
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   const auto started = std::chrono::steady_clock::now();
 
   Rebuilt out;

@@ -1,7 +1,6 @@
 #include "app/service.h"
 
 #include <boost/json.hpp>
-
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -9,6 +8,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "common/string_map.h"
 #include "events/codec.h"
 #include "projections/fold.h"
 #include "projections/forensics.h"
@@ -229,11 +229,7 @@ class Service::Impl final : public projections::StateRows {
   std::mutex mu_;
   std::condition_variable cv_;
   // Looked up by string_view: a read that hits the cache allocates nothing.
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
-  };
-  std::unordered_map<std::string, Row, KeyHash, std::equal_to<>> rows_;  // the row cache; mu_
+  StringMap<Row> rows_;                         // the row cache; mu_
   std::deque<std::string> fifo_;                // eviction order of rows_; guarded by mu_
   std::uint64_t version_ = 0;                     // guarded by mu_
   std::size_t in_flight_ = 0;                     // guarded by mu_

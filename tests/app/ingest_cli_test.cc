@@ -15,9 +15,11 @@
 #include <vector>
 
 #include "projections/decision_state.h"
+#include "projections/state_upgrade.h"
 #include "tests/support/ledger_fixture.h"
 #include "tests/support/raw_db.h"
 #include "tests/support/run_binary.h"
+#include "tests/support/state_layout1.h"
 
 namespace antrean {
 namespace {
@@ -226,34 +228,6 @@ TEST_F(Ingest, IngestingTheSameFileAgainAppendsNothingAndReportsDuplicates) {
             json::serialize(first.lines[0].at("events")));
 }
 
-// Moves the detection's part of every phone row into an fx/p/ row of its own, as state layout 1
-// kept it (projections/state_upgrade.h). Returns how many rows it split.
-int SplitPhoneRowsIntoLayout1(const std::string& ledger_dir) {
-  std::vector<std::pair<std::string, projections::PhoneRow>> rows;
-  {
-    auto ledger = support::OpenLedger(ledger_dir, support::ReadOnly());
-    EXPECT_NE(ledger, nullptr);
-    EXPECT_TRUE(ledger
-                    ->ScanState("ph/", "ph0",
-                                [&](std::string_view k, std::string_view v) {
-                                  projections::PhoneRow row;
-                                  EXPECT_TRUE(projections::Decode(v, &row).ok());
-                                  if (!(row.forensics == projections::ForensicPhoneRow{})) {
-                                    rows.emplace_back(std::string(k), row);
-                                  }
-                                  return true;
-                                })
-                    .ok());
-  }
-  support::RawDb raw(ledger_dir);
-  for (auto& [key, row] : rows) {
-    raw.Put(raw.state(), "fx/p/" + key.substr(3), projections::Encode(row.forensics));
-    row.forensics = {};
-    raw.Put(raw.state(), key, projections::Encode(row));
-  }
-  return static_cast<int>(rows.size());
-}
-
 TEST_F(Ingest, ALedgerOfStateLayout1IsUpgradedBeforeTheFirstCommandAndThenReplaysIdentical) {
   const CliRun first = Ingest_(
       WithKey(), {
@@ -261,8 +235,10 @@ TEST_F(Ingest, ALedgerOfStateLayout1IsUpgradedBeforeTheFirstCommandAndThenReplay
                      IngestMessage("u2", "bogor", "0812 3456 7802", kAt, "#Siti#01021985#07082017"),
                  });
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  const int split = SplitPhoneRowsIntoLayout1(ledger());
-  ASSERT_EQ(split, 2);
+  // The detection's part of every phone row in an fx/p/ row of its own, as state layout 1 kept it.
+  const std::uint64_t split = support::SplitIntoLayout1<projections::PhoneRow>(
+      ledger(), "ph/", projections::kLegacyForensicPhonePrefix);
+  ASSERT_EQ(split, 2u);
 
   // Not yet upgraded: replay says so instead of reporting every phone as different.
   const CliRun before = Antrean("", {"replay", "--ledger", ledger()}, dir_.path(), false);

@@ -40,6 +40,7 @@
 #include "store/ledger.h"
 #include "tests/support/ledger_fixture.h"
 #include "tests/support/raw_db.h"
+#include "tests/support/state_layout1.h"
 
 namespace antrean::projections {
 namespace {
@@ -577,40 +578,15 @@ std::string WrittenWhole(const std::string& sparse, bool phone_row) {
   return json::serialize(row);
 }
 
-// Rewrites the ledger's state in layout 1 (projections/state_upgrade.h): the detection's part of
-// every phone and person row in a row of its own, fx/p/ or fx/i/, as earlier versions kept it —
-// every other one written whole, as versions before 2026-11-22 did. Returns the rows split.
+// The ledger's state in layout 1 (support::SplitIntoLayout1), every other detection part
+// written whole, as versions before 2026-11-22 did.
 template <class Row>
 std::uint64_t SplitIntoLayout1(const std::string& dir, std::string_view prefix,
                                std::string_view legacy_prefix) {
-  std::vector<std::pair<std::string, Row>> rows;
-  {
-    auto ledger = OpenLedger(dir, ReadOnly());
-    EXPECT_NE(ledger, nullptr);
-    EXPECT_TRUE(ledger
-                    ->ScanState(prefix, "",
-                                [&](std::string_view k, std::string_view v) {
-                                  if (!k.starts_with(prefix)) return false;
-                                  Row row;
-                                  EXPECT_TRUE(Decode(v, &row).ok()) << k;
-                                  if (!(row.forensics == decltype(row.forensics){})) {
-                                    rows.emplace_back(std::string(k), std::move(row));
-                                  }
-                                  return true;
-                                })
-                    .ok());
-  }
-  RawDb raw(dir);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    auto& [key, row] = rows[i];
-    const std::string part = Encode(row.forensics);
-    const std::string legacy_key = std::string(legacy_prefix) + key.substr(prefix.size());
-    raw.Put(raw.state(), legacy_key,
-            i % 2 == 0 ? part : WrittenWhole(part, std::is_same_v<Row, PhoneRow>));
-    row.forensics = {};
-    raw.Put(raw.state(), key, Encode(row));
-  }
-  return rows.size();
+  return support::SplitIntoLayout1<Row>(
+      dir, prefix, legacy_prefix, [](std::size_t i, const std::string& part) {
+        return i % 2 == 0 ? part : WrittenWhole(part, std::is_same_v<Row, PhoneRow>);
+      });
 }
 
 TEST_F(Replay, TheStateOfLayout1IsUpgradedIntoThePhoneAndPersonRowsAndThenReplaysIdentical) {
@@ -842,8 +818,8 @@ TEST_F(Replay, AnEventTheFoldNeedsThatDoesNotDecodeIsCorruptionNamingItsSeq) {
 
 // The events are read and decoded ahead of the folds, on a thread of their own, in batches: an
 // event that does not decode, with many batches of events before and after it, still stops the
-// rebuild at that very event, after the folds of every event before it, and the reading thread
-// stops with it.
+// rebuild naming that very event, and the reading thread stops with it (the test would not end
+// otherwise); the log up to the event before it rebuilds, with exact counts, flushing many times.
 TEST_F(Replay, AnEventThatDoesNotDecodeFarIntoTheLogStopsTheRebuildThereAndNotBefore) {
   TempDir dir;
   std::uint64_t bad = 0;
@@ -865,7 +841,6 @@ TEST_F(Replay, AnEventThatDoesNotDecodeFarIntoTheLogStopsTheRebuildThereAndNotBe
     ASSERT_NE(ledger, nullptr);
     Feed(*ledger, 3);
     unread_events(*ledger, 20);
-    Feed(*ledger, 3);
     store::AppendRequest request;
     request.events.push_back({std::string(events::BookingCodeIssued::kType), {"code:X"}, "{}"});
     auto appended = ledger->Append(std::move(request));
