@@ -424,4 +424,34 @@ Status Decode(std::string_view bytes, ForensicPhoneRow* row) { return DecodeRow(
 Status Decode(std::string_view bytes, ForensicPersonRow* row) { return DecodeRow(bytes, row); }
 Status Decode(std::string_view bytes, BlockRow* row) { return DecodeRow(bytes, row); }
 
+std::optional<std::string> HeldBytes(const HeldRow& row) {
+  return std::visit(
+      [](const auto& r) -> std::optional<std::string> {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, ErasedRow>) {
+          return std::nullopt;
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return r;
+        } else {
+          return Encode(r);
+        }
+      },
+      row);
+}
+
+Result<HeldRow> StateReader::ReadHeld(std::string_view key) {
+  auto bytes = Read(key);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return HeldRow(ErasedRow{});
+  return HeldRow(std::move(**bytes));
+}
+
+void StateRows::Hold(std::string key, HeldRow row) {
+  if (std::optional<std::string> bytes = HeldBytes(row)) {
+    Write(std::move(key), std::move(*bytes));
+  } else {
+    Erase(std::move(key));
+  }
+}
+
 }  // namespace antrean::projections

@@ -40,6 +40,7 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "common/status.h"
@@ -346,15 +347,46 @@ class DecodedRows {
   std::tuple<Slots<DayRow>, Slots<BookingRow>> slots_;
 };
 
+// ---- Rows held as they are -------------------------------------------------------------------
+
+// A row as a StateRows that holds rows (StateRows::holds_rows) keeps it until it writes it: the
+// row itself for the kinds the folds change most (one of the row types below), its bytes for any
+// other, or ErasedRow for a row removed. Replay's scratch rows hold each window of changed rows so
+// and encode each row once, on the thread that writes the window, however often the folds read
+// and changed it meanwhile: encoding and decoding the same day, booking, phone and person rows
+// again and again was a third of the folding thread's time (benchmarks/README.md, "Held rows").
+struct ErasedRow {
+  bool operator==(const ErasedRow&) const = default;
+};
+using HeldRow = std::variant<ErasedRow, std::string, PhoneRow, PersonRow, DayRow, BookingRow,
+                             ForensicOfficeRow, BlockRow, OutboxRow>;
+
+// True for the row types a HeldRow holds as they are.
+template <class Row>
+inline constexpr bool kHeldAsRow =
+    std::is_same_v<Row, PhoneRow> || std::is_same_v<Row, PersonRow> ||
+    std::is_same_v<Row, DayRow> || std::is_same_v<Row, BookingRow> ||
+    std::is_same_v<Row, ForensicOfficeRow> || std::is_same_v<Row, BlockRow> ||
+    std::is_same_v<Row, OutboxRow>;
+
+// The bytes a held row stands for (Encode of a row): nullopt for ErasedRow.
+std::optional<std::string> HeldBytes(const HeldRow& row);
+
 // Where a decision reads rows from. Implementations: the service's read-your-writes view over the
 // ledger (service.cc), a scratch store during replay, plain maps in tests.
 class StateReader {
  public:
   virtual ~StateReader() = default;
-  // nullopt when the row does not exist; an error when it cannot be read.
+  // nullopt when the row does not exist; an error when it cannot be read. A held row is read as
+  // its bytes (HeldBytes).
   virtual Result<std::optional<std::string>> Read(std::string_view key) = 0;
   // Where ReadRow and WriteRow may keep decoded rows between reads; nullptr: every read decodes.
   virtual DecodedRows* decoded() { return nullptr; }
+  // True when this reader holds rows as they are (HeldRow): ReadRow then asks ReadHeld.
+  virtual bool holds_rows() const { return false; }
+  // The row under `key` as held: a copy of the row itself, its bytes, or ErasedRow when there is
+  // none. Only asked when holds_rows(); this default answers from Read.
+  virtual Result<HeldRow> ReadHeld(std::string_view key);
 };
 
 // Rows the fold reads and writes. A write must be visible to the next Read of the same key.
@@ -363,6 +395,9 @@ class StateRows : public StateReader {
   virtual void Write(std::string key, std::string value) = 0;
   // Removes a row; the next Read of the key returns nullopt.
   virtual void Erase(std::string key) = 0;
+  // Keeps `row` under `key` as it is, to be encoded when written (holds_rows()); WriteRow calls
+  // it for the kinds kHeldAsRow names. This default writes its bytes at once.
+  virtual void Hold(std::string key, HeldRow row);
 };
 
 inline constexpr std::string_view kCheckpointKey = "checkpoint/decision_state";
@@ -380,6 +415,20 @@ Result<Row> DecodeRowAt(const std::string& key, std::string_view bytes) {
 // Reads and decodes a row; nullopt when absent.
 template <class Row>
 Result<std::optional<Row>> ReadRow(StateReader& reader, const std::string& key) {
+  if constexpr (kHeldAsRow<Row>) {
+    if (reader.holds_rows()) {
+      auto held = reader.ReadHeld(key);
+      if (!held.ok()) return held.status();
+      if (Row* row = std::get_if<Row>(&*held)) return std::optional<Row>(std::move(*row));
+      if (std::holds_alternative<ErasedRow>(*held)) return std::optional<Row>();
+      // Bytes (a row not held), or a row of another kind under this key: decoded as any reader
+      // would see them.
+      if (!std::holds_alternative<std::string>(*held)) *held = *HeldBytes(*held);
+      auto row = DecodeRowAt<Row>(key, std::get<std::string>(*held));
+      if (!row.ok()) return row.status();
+      return std::optional<Row>(std::move(*row));
+    }
+  }
   auto bytes = reader.Read(key);
   if (!bytes.ok()) return bytes.status();
   if (!bytes->has_value()) return std::optional<Row>();
@@ -398,19 +447,27 @@ Result<std::optional<Row>> ReadRow(StateReader& reader, const std::string& key) 
   return std::optional<Row>(std::move(*row));
 }
 
-// Encodes `row` and writes it under `key`, keeping it decoded where `rows` keeps decoded rows
-// (DecodedRows), so that the next read of the key need not decode what was just encoded.
+// Writes `row` under `key`: held as it is where `rows` holds rows (StateRows::Hold); otherwise
+// encoded, and kept decoded where `rows` keeps decoded rows (DecodedRows), so that the next read
+// of the key need not decode what was just encoded.
 template <class Row>
-void WriteRow(StateRows& rows, std::string key, const Row& row) {
+void WriteRow(StateRows& rows, std::string key, Row&& row) {
+  using Plain = std::remove_cvref_t<Row>;
+  if constexpr (kHeldAsRow<Plain>) {
+    if (rows.holds_rows()) {
+      rows.Hold(std::move(key), HeldRow(std::in_place_type<Plain>, std::forward<Row>(row)));
+      return;
+    }
+  }
   std::string bytes = Encode(row);
-  if constexpr (DecodedRows::kKept<Row>) {
+  if constexpr (DecodedRows::kKept<Plain>) {
     if (DecodedRows* kept = rows.decoded()) {
 #ifndef NDEBUG
       // The entry stands for Decode(bytes): it must be the row itself.
-      const auto decoded = DecodeRowAt<Row>(key, bytes);
+      const auto decoded = DecodeRowAt<Plain>(key, bytes);
       assert(decoded.ok() && *decoded == row);
 #endif
-      kept->Keep<Row>(key, bytes, row);
+      kept->Keep<Plain>(key, bytes, row);
     }
   }
   rows.Write(std::move(key), std::move(bytes));

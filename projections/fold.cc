@@ -31,7 +31,7 @@ Status ReleasePerson(StateRows& rows, const BookingRow& b) {
   if (!person.ok()) return person.status();
   if (person->active_code != b.code) return Status::Ok();
   person->active_code.clear();  // the detection's part of the row stays as it is
-  rows.Write(PersonRowKey(b.person), Encode(*person));
+  WriteRow(rows, PersonRowKey(b.person), std::move(*person));
   return Status::Ok();
 }
 
@@ -58,7 +58,7 @@ Status SetStatus(StateRows& rows, const std::string& code, const char* status, b
   auto day = LoadRow<DayRow>(rows, DayRowKey(b->office, b->date));
   if (!day.ok()) return day.status();
   if (std::uint32_t* n = Counter(day->sessions[b->session], status)) ++*n;
-  WriteRow(rows, DayRowKey(b->office, b->date), *day);
+  WriteRow(rows, DayRowKey(b->office, b->date), std::move(*day));
   return release ? ReleasePerson(rows, *b) : Status::Ok();
 }
 
@@ -71,7 +71,7 @@ Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
   if (!day.ok()) return day.status();
   day->issued = std::max(day->issued, e.queue_number);
   day->sessions[e.session].issued += 1;
-  WriteRow(rows, DayRowKey(e.office, e.date), *day);
+  WriteRow(rows, DayRowKey(e.office, e.date), std::move(*day));
 
   BookingRow b{e.code,     e.office, e.date,       e.session, e.queue_number,
                e.phone,    events::PersonRef(e.name, e.birth_date), e.name, e.birth_date,
@@ -80,14 +80,14 @@ Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
   auto person = LoadRow<PersonRow>(rows, PersonRowKey(b.person));
   if (!person.ok()) return person.status();
   person->active_code = e.code;
-  rows.Write(PersonRowKey(b.person), Encode(*person));
+  WriteRow(rows, PersonRowKey(b.person), std::move(*person));
   rows.Write(DeadlineRowKey(b.arrive_by_us, e.code), e.code);
   if (e.relation == "owner") {
     auto phone = LoadRow<PhoneRow>(rows, PhoneRowKey(e.phone));
     if (!phone.ok()) return phone.status();
     if (phone->owner.empty()) {
       phone->owner = b.person;
-      rows.Write(PhoneRowKey(e.phone), Encode(*phone));
+      WriteRow(rows, PhoneRowKey(e.phone), std::move(*phone));
     }
   }
   return Status::Ok();
@@ -97,7 +97,7 @@ Status FoldBlacklisted(const events::PhoneBlacklisted& e, const FoldContext& ctx
   auto phone = LoadRow<PhoneRow>(rows, PhoneRowKey(e.phone));
   if (!phone.ok()) return phone.status();
   phone->blacklisted = true;
-  rows.Write(PhoneRowKey(e.phone), Encode(*phone));
+  WriteRow(rows, PhoneRowKey(e.phone), std::move(*phone));
   BlacklistRow b;
   b.in_force = true;
   b.reason = e.reason;
@@ -115,7 +115,7 @@ Status FoldUnblacklisted(const events::PhoneUnblacklisted& e, const FoldContext&
   auto phone = LoadRow<PhoneRow>(rows, PhoneRowKey(e.phone));
   if (!phone.ok()) return phone.status();
   phone->blacklisted = false;
-  rows.Write(PhoneRowKey(e.phone), Encode(*phone));
+  WriteRow(rows, PhoneRowKey(e.phone), std::move(*phone));
   auto b = LoadRow<BlacklistRow>(rows, BlacklistRowKey(e.phone));
   if (!b.ok()) return b.status();
   b->in_force = false;
@@ -145,8 +145,8 @@ Status FoldCleared(const events::FlagCleared& e, const FoldContext& ctx, StateRo
 
 // The outbox's work list: a queued reply waits in ob/ until it is sent or fails for good.
 Status FoldReplyQueued(const events::ReplyQueued& e, const FoldContext& ctx, StateRows& rows) {
-  rows.Write(OutboxRowKey(e.reply_id),
-             Encode(OutboxRow{e.office, e.to, e.text, e.in_reply_to, 0, ctx.at_us, ctx.at_us}));
+  WriteRow(rows, OutboxRowKey(e.reply_id),
+           OutboxRow{e.office, e.to, e.text, e.in_reply_to, 0, ctx.at_us, ctx.at_us});
   return Status::Ok();
 }
 
@@ -164,7 +164,7 @@ Status FoldReplyFailed(const events::ReplyFailed& e, StateRows& rows) {
     if (!at.ok()) return Status::InvalidArgument("reply_failed: retry_at: " + at.status().message());
     (*row)->due_us = at->micros_since_epoch;
   }
-  rows.Write(OutboxRowKey(e.reply_id), Encode(**row));
+  WriteRow(rows, OutboxRowKey(e.reply_id), std::move(**row));
   return Status::Ok();
 }
 

@@ -183,7 +183,7 @@ class TouchedRows {
       auto row = LoadRow<Row>(rows, key);
       if (!row.ok()) return row.status();
       row->forensics = e.part;
-      rows.Write(key, Encode(*row));
+      WriteRow(rows, key, std::move(*row));
     }
     return Status::Ok();
   }
@@ -279,7 +279,7 @@ class Folder {
     auto office = LoadRow<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(e.office));
     if (!office.ok()) return office.status();
     ++office->issued;
-    rows_.Write(ForensicOfficeRowKey(e.office), Encode(*office));
+    WriteRow(rows_, ForensicOfficeRowKey(e.office), *office);
     auto phone = touched_.Phone(e.phone, true);
     if (!phone.ok()) return phone.status();
     ++(*phone)->issued;
@@ -368,7 +368,7 @@ class Folder {
                                    [phone](const Sighting& s) { return s.who == phone; });
     if (!known && block->phones.size() < kSightingsMax) {
       block->phones.push_back(Sighting{std::string(phone), ctx_.at_us, seq_});
-      rows_.Write(key, Encode(*block));
+      WriteRow(rows_, key, std::move(*block));
     }
     return Status::Ok();
   }
@@ -377,7 +377,7 @@ class Folder {
     auto office = LoadRow<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(office_id));
     if (!office.ok()) return office.status();
     ++office->unused;
-    rows_.Write(ForensicOfficeRowKey(office_id), Encode(*office));
+    WriteRow(rows_, ForensicOfficeRowKey(office_id), *office);
     auto phone = touched_.Phone(phone_number, true);
     if (!phone.ok()) return phone.status();
     ++(*phone)->unused;

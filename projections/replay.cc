@@ -153,7 +153,9 @@ namespace {
 // The fold's rows during a rebuild: changed rows stay in memory (where reads find them first)
 // until Flush hands them to a thread of their own, which writes them to the scratch store in one
 // batch while the fold goes on. Until that write is done, reads find the rows in the map being
-// written (it is no longer changed), then in the store.
+// written (it is no longer changed), then in the store. The rows the folds change most are held
+// as they are (HeldRow) and encoded once, by the writing thread: the folds neither decode what
+// they wrote nor encode a row each time they change it.
 class ScratchRows final : public StateRows {
  public:
   explicit ScratchRows(RebuiltState::Impl& store) : store_(store) {}
@@ -162,21 +164,39 @@ class ScratchRows final : public StateRows {
   }
 
   Result<std::optional<std::string>> Read(std::string_view key) override {
-    if (auto it = dirty_.find(key); it != dirty_.end()) return it->second;
-    if (auto it = written_.find(key); it != written_.end()) return it->second;
+    if (const HeldRow* held = Find(key)) return HeldBytes(*held);
     return store_.Get(key);
   }
+  bool holds_rows() const override { return true; }
+  Result<HeldRow> ReadHeld(std::string_view key) override {
+    if (const HeldRow* held = Find(key)) return *held;
+    auto bytes = store_.Get(key);
+    if (!bytes.ok()) return bytes.status();
+    if (!bytes->has_value()) return HeldRow(ErasedRow{});
+    return HeldRow(std::move(**bytes));
+  }
   void Write(std::string key, std::string value) override {
-    dirty_bytes_ += key.size() + value.size();
-    dirty_.insert_or_assign(std::move(key), std::optional<std::string>(std::move(value)));
+    Hold(std::move(key), HeldRow(std::move(value)));
   }
-  void Erase(std::string key) override {
-    dirty_bytes_ += key.size();
-    dirty_.insert_or_assign(std::move(key), std::optional<std::string>());
+  void Erase(std::string key) override { Hold(std::move(key), HeldRow(ErasedRow{})); }
+  void Hold(std::string key, HeldRow row) override {
+    // Approximately: each key once, with its entry, and the bytes written under it each time; a
+    // held row's own strings and lists are not counted.
+    const auto* bytes = std::get_if<std::string>(&row);
+    const std::size_t size = bytes ? bytes->size() : 0;
+    const std::size_t key_size = key.size();
+    if (dirty_.insert_or_assign(std::move(key), std::move(row)).second) {
+      dirty_bytes_ += key_size + sizeof(Rows::value_type);
+    }
+    dirty_bytes_ += size;
   }
-  DecodedRows* decoded() override { return &decoded_; }
 
   std::size_t dirty_bytes() const { return dirty_bytes_; }
+  // True while the window before is still being written.
+  bool writing() const {
+    return writing_.valid() &&
+           writing_.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+  }
 
   // Starts writing the rows changed since the last Flush, once the write before is done; its
   // error, if any, is returned here (the rebuild then stops). At most two windows of rows are in
@@ -184,10 +204,16 @@ class ScratchRows final : public StateRows {
   Status Flush() {
     if (Status s = Wait(); !s.ok()) return s;
     if (dirty_.empty()) return Status::Ok();
+    // The window written before is freed by the next writer, not by the folding thread.
+    Rows done = std::move(written_);
     written_ = std::move(dirty_);
     dirty_ = Rows();
+    dirty_.reserve(written_.size());
     dirty_bytes_ = 0;
-    writing_ = std::async(std::launch::async, [this] { return WriteRows(written_, store_); });
+    writing_ = std::async(std::launch::async, [this, done = std::move(done)]() mutable {
+      Rows().swap(done);
+      return WriteRows(written_, store_);
+    });
     return Status::Ok();
   }
   // Flush, then wait for the write: every row is in the store.
@@ -197,13 +223,20 @@ class ScratchRows final : public StateRows {
   }
 
  private:
-  using Rows = StringMap<std::optional<std::string>>;  // looked up by string_view
+  using Rows = StringMap<HeldRow>;  // looked up by string_view
 
+  // The row under `key` in the window being folded or the one being written; nullptr if neither
+  // has it. The window being written is only read, by both threads.
+  const HeldRow* Find(std::string_view key) const {
+    if (auto it = dirty_.find(key); it != dirty_.end()) return &it->second;
+    if (auto it = written_.find(key); it != written_.end()) return &it->second;
+    return nullptr;
+  }
+
+  // Waits for the write; the rows written stay readable (and in memory) until the next Flush.
   Status Wait() {
     if (!writing_.valid()) return Status::Ok();
-    Status s = writing_.get();
-    written_.clear();
-    return s;
+    return writing_.get();
   }
 
   static Status WriteRows(const Rows& rows, RebuiltState::Impl& store) {
@@ -216,8 +249,14 @@ class ScratchRows final : public StateRows {
               [](const auto* a, const auto* b) { return a->first < b->first; });
     rocksdb::WriteBatch batch;
     for (const auto* row : sorted) {
-      rocksdb::Status s =
-          row->second ? batch.Put(row->first, *row->second) : batch.Delete(row->first);
+      rocksdb::Status s;
+      if (const auto* bytes = std::get_if<std::string>(&row->second)) {
+        s = batch.Put(row->first, *bytes);
+      } else if (std::optional<std::string> encoded = HeldBytes(row->second)) {
+        s = batch.Put(row->first, *encoded);
+      } else {
+        s = batch.Delete(row->first);
+      }
       if (!s.ok()) return FromRocks(s, "batching scratch rows");
     }
     return store.Write(batch);
@@ -228,7 +267,6 @@ class ScratchRows final : public StateRows {
   std::size_t dirty_bytes_ = 0;
   Rows written_;                 // the rows being written by writing_; not changed meanwhile
   std::future<Status> writing_;  // valid while a write may be running
-  DecodedRows decoded_;
 };
 
 // Flush early when the rows changed since the last flush pass this many bytes (a log of nothing
@@ -371,6 +409,7 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
   ThresholdsCache thresholds;
   EventReader reader(ledger, until, options.as_of_us);
   std::vector<ReadEvent> batch;
+  bool flush_due = false;
   while (reader.Next(&batch)) {
     for (const ReadEvent& e : batch) {
       if (!e.failed.ok()) return e.failed;
@@ -393,8 +432,12 @@ Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& optio
           ++stats.events_folded;
         }
       }
-      if (stats.events_scanned % flush_every == 0 || rows.dirty_bytes() > kDirtyBytesMax) {
+      // A window is due every flush_every events; while the window before is still being
+      // written it grows on rather than wait for that write, up to kDirtyBytesMax.
+      flush_due = flush_due || stats.events_scanned % flush_every == 0;
+      if ((flush_due && !rows.writing()) || rows.dirty_bytes() > kDirtyBytesMax) {
         if (Status s = rows.Flush(); !s.ok()) return s;
+        flush_due = false;
       }
     }
   }

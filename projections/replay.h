@@ -36,7 +36,8 @@ struct RebuildOptions {
   // is created if missing) and removed again when the RebuiltState is destroyed. Empty: $TMPDIR,
   // or /tmp.
   std::string scratch_dir;
-  // The dirty rows are written to the scratch store every this many events scanned, so that memory
+  // The dirty rows are written to the scratch store every this many events scanned (or a little
+  // later, while the write before is still running, up to about 128 MiB of them), so that memory
   // stays bounded however long the log is.
   std::size_t flush_every_events = 100'000;
 };
