@@ -2,8 +2,6 @@
 
 #include <boost/json.hpp>
 #include <charconv>
-#include <cinttypes>
-#include <cstdio>
 #include <type_traits>
 
 #include "common/json_text.h"
@@ -20,10 +18,17 @@ std::string BookingRowKey(std::string_view code) { return "bk/" + std::string(co
 std::string ConfigRowKey(std::string_view office) { return "cf/" + std::string(office); }
 std::string ApplicationRowKey(std::string_view number) { return "ap/" + std::string(number); }
 std::string DeadlineRowKey(std::int64_t arrive_by_us, std::string_view code) {
-  // Fixed-width hex keeps the keys in time order, so the sweep is one range scan.
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, static_cast<std::uint64_t>(arrive_by_us));
-  return std::string(kDeadlinePrefix) + buf + "|" + std::string(code);
+  // Fixed-width hex keeps the keys in time order, so the sweep is one range scan. Written by
+  // hand: snprintf was most of the cost of a booking's deadline row in replay.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string key;
+  key.reserve(kDeadlinePrefix.size() + 17 + code.size());
+  key.append(kDeadlinePrefix);
+  const auto v = static_cast<std::uint64_t>(arrive_by_us);
+  for (int shift = 60; shift >= 0; shift -= 4) key.push_back(kHex[(v >> shift) & 0xF]);
+  key.push_back('|');
+  key.append(code);
+  return key;
 }
 std::string BlacklistRowKey(std::string_view phone) {
   return std::string(kBlacklistPrefix) + std::string(phone);

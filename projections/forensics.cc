@@ -272,7 +272,10 @@ class Folder {
   Status Fold(const events::Event& event) { return std::visit(*this, event); }
 
   Status operator()(const events::OfficeConfigurationApplied& e) {
-    rows_.Write(ForensicConfigRowKey(e.office), Encode(ConfigRowFrom(e.config)));
+    ForensicConfigRow row = ConfigRowFrom(e.config);
+    std::string bytes = Encode(row);
+    rows_.Write(ForensicConfigRowKey(e.office), bytes);
+    configs_.Put(e.office, std::move(row), std::move(bytes));
     return Status::Ok();
   }
   Status operator()(const events::BookingCodeIssued& e) {
@@ -695,19 +698,33 @@ class Detector {
 }  // namespace
 
 Result<const ForensicConfigRow*> ThresholdsCache::Get(StateReader& rows, std::string_view office) {
+  auto it = by_office_.find(office);
+  if (trust_ == Trust::kSeesEveryWrite && it != by_office_.end()) {
+    return it->second.row ? &*it->second.row : nullptr;
+  }
   const std::string key = ForensicConfigRowKey(office);
   auto bytes = rows.Read(key);
   if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return nullptr;
-  auto it = by_office_.find(office);
-  if (it != by_office_.end() && it->second.bytes == **bytes) return &it->second.row;
+  if (!bytes->has_value()) {
+    if (trust_ == Trust::kSeesEveryWrite) by_office_.emplace(std::string(office), Entry{});
+    return nullptr;
+  }
+  if (it != by_office_.end() && it->second.row && it->second.bytes == **bytes) {
+    return &*it->second.row;
+  }
   ForensicConfigRow row;
   if (Status s = Decode(**bytes, &row); !s.ok()) {
     return Status::Corruption("state row " + key + ": " + s.message());
   }
   if (it == by_office_.end()) it = by_office_.emplace(std::string(office), Entry{}).first;
   it->second = Entry{std::move(**bytes), std::move(row)};
-  return &it->second.row;
+  return &*it->second.row;
+}
+
+void ThresholdsCache::Put(std::string_view office, ForensicConfigRow row, std::string bytes) {
+  auto it = by_office_.find(office);
+  if (it == by_office_.end()) it = by_office_.emplace(std::string(office), Entry{}).first;
+  it->second = Entry{std::move(bytes), std::move(row)};
 }
 
 Status FoldForensics(const events::Event& event, std::uint64_t seq, const FoldContext& context,

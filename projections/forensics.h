@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,18 +39,27 @@ namespace antrean::projections {
 // every registration need them, and decoding them each time was a quarter of a registration's
 // detection fold. Each use reads the row and compares its bytes with those the cached one was
 // decoded from, so a cache can never answer with thresholds the rows no longer hold; one may live
-// as long as its user likes (the service and a replay each keep one). Not thread-safe.
+// as long as its user likes (the service keeps one). A cache that sees every write of the rows
+// (kSeesEveryWrite: a rebuild, whose fold is the only writer of its scratch rows and tells the
+// cache each configuration it folds) answers without reading the row again: in a rebuild that
+// read went to the scratch store for every registration. Not thread-safe.
 class ThresholdsCache {
  public:
+  enum class Trust { kChecksTheRow, kSeesEveryWrite };
+  explicit ThresholdsCache(Trust trust = Trust::kChecksTheRow) : trust_(trust) {}
+
   // nullptr when no configuration was recorded for the office (nothing to check). The pointer
-  // stays valid until a later Get for the same office finds other bytes.
+  // stays valid until a later Get or Put for the same office changes the entry.
   Result<const ForensicConfigRow*> Get(StateReader& rows, std::string_view office);
+  // The fold wrote `row`, encoded as `bytes`, as the office's fx/c/ row.
+  void Put(std::string_view office, ForensicConfigRow row, std::string bytes);
 
  private:
   struct Entry {
-    std::string bytes;  // the row as read
-    ForensicConfigRow row;
+    std::string bytes;                     // the row as read or written
+    std::optional<ForensicConfigRow> row;  // nullopt: no row (kSeesEveryWrite only)
   };
+  Trust trust_;
   std::map<std::string, Entry, std::less<>> by_office_;
 };
 

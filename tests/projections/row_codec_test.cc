@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cinttypes>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <string>
 
@@ -197,6 +199,30 @@ TEST(RowCodec, ADamagedRowIsReportedNotReadAsDefaults) {
   ForensicPersonRow back;
   ASSERT_TRUE(Decode(Encode(big), &back).ok());
   EXPECT_EQ(back.node.members, big.node.members);
+}
+
+}  // namespace
+}  // namespace antrean::projections
+
+namespace antrean::projections {
+namespace {
+
+// The no-show sweep scans dl/ in key order, so the instant must be 16 lower-case hex digits, zero
+// padded, as printf's "%016" PRIx64 writes it (the format docs/PROJECTIONS.md gives).
+TEST(RowKeys, ADeadlineKeyIsSixteenHexDigitsOfTheInstantThenTheCode) {
+  EXPECT_EQ(DeadlineRowKey(0, "ABC"), "dl/0000000000000000|ABC");
+  EXPECT_EQ(DeadlineRowKey(1'502'069'400'000'000, "7KQ2M9TXW4"), "dl/0005561fc903d600|7KQ2M9TXW4");
+  EXPECT_EQ(DeadlineRowKey(std::numeric_limits<std::int64_t>::max(), ""), "dl/7fffffffffffffff|");
+  EXPECT_EQ(DeadlineRowKey(-1, "X"), "dl/ffffffffffffffff|X");
+  std::uint64_t v = 0x0123456789abcdefULL;
+  for (int i = 0; i < 1000; ++i) {
+    v = v * 6364136223846793005ULL + 1442695040888963407ULL;
+    char expected[40];
+    std::snprintf(expected, sizeof expected, "dl/%016" PRIx64 "|C", v);
+    ASSERT_EQ(DeadlineRowKey(static_cast<std::int64_t>(v), "C"), expected);
+  }
+  // And in time order.
+  EXPECT_LT(DeadlineRowKey(0x0fffffffffff, "Z"), DeadlineRowKey(0x100000000000, "A"));
 }
 
 }  // namespace
