@@ -26,12 +26,12 @@ template <class T>
 std::string Utc(std::int64_t at_us) { return domain::FormatRfc3339(domain::Instant{at_us}, 0); }
 
 // Clears the person's pointer to `code` once the booking is used up, so that they may book again.
-Status ReleasePerson(StateRows& rows, const BookingRow& b) {
-  auto person = LoadRow<PersonRow>(rows, PersonRowKey(b.person));
+Status ReleasePerson(StateRows& rows, const std::string& person_ref, const std::string& code) {
+  auto person = EditRow<PersonRow>(rows, PersonRowKey(person_ref));
   if (!person.ok()) return person.status();
-  if (person->active_code != b.code) return Status::Ok();
-  person->active_code.clear();  // the detection's part of the row stays as it is
-  WriteRow(rows, PersonRowKey(b.person), std::move(*person));
+  if ((*person)->active_code != code) return Status::Ok();
+  (*person)->active_code.clear();  // the detection's part of the row stays as it is
+  std::move(*person).Commit(rows);
   return Status::Ok();
 }
 
@@ -47,19 +47,23 @@ std::uint32_t* Counter(SessionCounts& c, std::string_view status) {
 
 // Moves a booking to `status`, counts it on its day's board, and (`release`) frees its person.
 Status SetStatus(StateRows& rows, const std::string& code, const char* status, bool release) {
-  auto b = LoadRow<BookingRow>(rows, BookingRowKey(code));
+  auto b = EditRow<BookingRow>(rows, BookingRowKey(code));
   if (!b.ok()) return b.status();
-  if (b->code.empty()) return Status::Ok();  // a code never issued: nothing to change
-  if (b->status == "issued") {
-    rows.Erase(DeadlineRowKey(b->arrive_by_us, code));  // no longer waited for by the sweep
+  BookingRow& booking = **b;
+  if (booking.code.empty()) return Status::Ok();  // a code never issued: nothing to change
+  if (booking.status == "issued") {
+    rows.Erase(DeadlineRowKey(booking.arrive_by_us, code));  // no longer waited for by the sweep
   }
-  b->status = status;
-  WriteRow(rows, BookingRowKey(code), *b);
-  auto day = LoadRow<DayRow>(rows, DayRowKey(b->office, b->date));
+  booking.status = status;
+  const std::string day_key = DayRowKey(booking.office, booking.date);
+  const std::string session = booking.session;
+  const std::string person = booking.person;
+  std::move(*b).Commit(rows);
+  auto day = EditRow<DayRow>(rows, day_key);
   if (!day.ok()) return day.status();
-  if (std::uint32_t* n = Counter(day->sessions[b->session], status)) ++*n;
-  WriteRow(rows, DayRowKey(b->office, b->date), std::move(*day));
-  return release ? ReleasePerson(rows, *b) : Status::Ok();
+  if (std::uint32_t* n = Counter((*day)->sessions[session], status)) ++*n;
+  std::move(*day).Commit(rows);
+  return release ? ReleasePerson(rows, person, code) : Status::Ok();
 }
 
 Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
@@ -67,27 +71,29 @@ Status FoldIssued(const events::BookingCodeIssued& e, StateRows& rows) {
   if (!by.ok()) {
     return Status::InvalidArgument("booking_code_issued: arrive_by: " + by.status().message());
   }
-  auto day = LoadRow<DayRow>(rows, DayRowKey(e.office, e.date));
+  auto day = EditRow<DayRow>(rows, DayRowKey(e.office, e.date));
   if (!day.ok()) return day.status();
-  day->issued = std::max(day->issued, e.queue_number);
-  day->sessions[e.session].issued += 1;
-  WriteRow(rows, DayRowKey(e.office, e.date), std::move(*day));
+  (*day)->issued = std::max((*day)->issued, e.queue_number);
+  (*day)->sessions[e.session].issued += 1;
+  std::move(*day).Commit(rows);
 
-  BookingRow b{e.code,     e.office, e.date,       e.session, e.queue_number,
-               e.phone,    events::PersonRef(e.name, e.birth_date), e.name, e.birth_date,
-               e.relation, "issued", e.arrive_by,  by->micros_since_epoch, e.message_id};
-  WriteRow(rows, BookingRowKey(e.code), b);
-  auto person = LoadRow<PersonRow>(rows, PersonRowKey(b.person));
+  const std::string person_ref = events::PersonRef(e.name, e.birth_date);
+  const std::int64_t arrive_by_us = by->micros_since_epoch;
+  WriteRow(
+      rows, BookingRowKey(e.code),
+      BookingRow{e.code, e.office, e.date, e.session, e.queue_number, e.phone, person_ref, e.name,
+                 e.birth_date, e.relation, "issued", e.arrive_by, arrive_by_us, e.message_id});
+  auto person = EditRow<PersonRow>(rows, PersonRowKey(person_ref));
   if (!person.ok()) return person.status();
-  person->active_code = e.code;
-  WriteRow(rows, PersonRowKey(b.person), std::move(*person));
-  rows.Write(DeadlineRowKey(b.arrive_by_us, e.code), e.code);
+  (*person)->active_code = e.code;
+  std::move(*person).Commit(rows);
+  rows.Write(DeadlineRowKey(arrive_by_us, e.code), e.code);
   if (e.relation == "owner") {
-    auto phone = LoadRow<PhoneRow>(rows, PhoneRowKey(e.phone));
+    auto phone = EditRow<PhoneRow>(rows, PhoneRowKey(e.phone));
     if (!phone.ok()) return phone.status();
-    if (phone->owner.empty()) {
-      phone->owner = b.person;
-      WriteRow(rows, PhoneRowKey(e.phone), std::move(*phone));
+    if ((*phone)->owner.empty()) {
+      (*phone)->owner = person_ref;
+      std::move(*phone).Commit(rows);
     }
   }
   return Status::Ok();

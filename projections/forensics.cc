@@ -180,10 +180,10 @@ class TouchedRows {
   static Status FlushParts(const Parts<Part>& parts, StateRows& rows) {
     for (const auto& [key, e] : parts) {
       if (!e.write) continue;
-      auto row = LoadRow<Row>(rows, key);
+      auto row = EditRow<Row>(rows, key);
       if (!row.ok()) return row.status();
-      row->forensics = e.part;
-      WriteRow(rows, key, std::move(*row));
+      (*row)->forensics = e.part;
+      std::move(*row).Commit(rows);
     }
     return Status::Ok();
   }
@@ -279,10 +279,10 @@ class Folder {
     return Status::Ok();
   }
   Status operator()(const events::BookingCodeIssued& e) {
-    auto office = LoadRow<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(e.office));
+    auto office = EditRow<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(e.office));
     if (!office.ok()) return office.status();
-    ++office->issued;
-    WriteRow(rows_, ForensicOfficeRowKey(e.office), *office);
+    ++(*office)->issued;
+    std::move(*office).Commit(rows_);
     auto phone = touched_.Phone(e.phone, true);
     if (!phone.ok()) return phone.status();
     ++(*phone)->issued;
@@ -365,22 +365,23 @@ class Folder {
     }
     PushCapped(row.rush_seqs, seq_, kEvidenceMax);
     const std::string key = BlockRowKey(office, *date, Block(phone, (*cfg)->block_digits));
-    auto block = LoadRow<BlockRow>(rows_, key);
+    auto block = EditRow<BlockRow>(rows_, key);
     if (!block.ok()) return block.status();
-    const bool known = std::any_of(block->phones.begin(), block->phones.end(),
+    std::vector<Sighting>& phones = (*block)->phones;
+    const bool known = std::any_of(phones.begin(), phones.end(),
                                    [phone](const Sighting& s) { return s.who == phone; });
-    if (!known && block->phones.size() < kSightingsMax) {
-      block->phones.push_back(Sighting{std::string(phone), ctx_.at_us, seq_});
-      WriteRow(rows_, key, std::move(*block));
+    if (!known && phones.size() < kSightingsMax) {
+      phones.push_back(Sighting{std::string(phone), ctx_.at_us, seq_});
+      std::move(*block).Commit(rows_);
     }
     return Status::Ok();
   }
 
   Status Unused(const std::string& office_id, const std::string& phone_number) {
-    auto office = LoadRow<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(office_id));
+    auto office = EditRow<ForensicOfficeRow>(rows_, ForensicOfficeRowKey(office_id));
     if (!office.ok()) return office.status();
-    ++office->unused;
-    WriteRow(rows_, ForensicOfficeRowKey(office_id), *office);
+    ++(*office)->unused;
+    std::move(*office).Commit(rows_);
     auto phone = touched_.Phone(phone_number, true);
     if (!phone.ok()) return phone.status();
     ++(*phone)->unused;

@@ -249,6 +249,11 @@ class ScratchRows final : public StateRows {
     dirty_bytes_ += size;
   }
 
+  HeldRow* HeldForChange(std::string_view key) override {
+    auto it = dirty_.find(key);
+    return it == dirty_.end() ? nullptr : &it->second;
+  }
+
   std::size_t dirty_bytes() const { return dirty_bytes_; }
   // True while the window before is still being written.
   bool writing() const {

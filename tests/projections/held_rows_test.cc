@@ -37,6 +37,10 @@ class HoldingRows final : public StateRows {
   void Write(std::string key, std::string value) override { rows_[key] = std::move(value); }
   void Erase(std::string key) override { rows_[key] = ErasedRow{}; }
   void Hold(std::string key, HeldRow row) override { rows_[key] = std::move(row); }
+  HeldRow* HeldForChange(std::string_view key) override {
+    auto it = rows_.find(std::string(key));
+    return it == rows_.end() ? nullptr : &it->second;
+  }
 
   const std::map<std::string, HeldRow>& rows() const { return rows_; }
   // The bytes of every row, erased ones as nullopt: what the store would be written.
@@ -127,6 +131,36 @@ TEST(HeldRows, RowsThatDoNotHoldRowsAreWrittenTheEncodingAtOnce) {
   EXPECT_EQ(rows.rows().at(PersonRowKey("X|2000-01-01")), Encode(PersonRow{"CODE", {}}));
   plain.Hold(PersonRowKey("X|2000-01-01"), HeldRow(ErasedRow{}));
   EXPECT_EQ(rows.rows().at(PersonRowKey("X|2000-01-01")), std::nullopt);
+}
+
+TEST(HeldRows, AnEditOfAHeldRowChangesItInPlace) {
+  HoldingRows rows;
+  WriteRow(rows, PhoneRowKey("6281234567890"), SomePhone());
+  const PhoneRow* held = &std::get<PhoneRow>(rows.rows().at(PhoneRowKey("6281234567890")));
+  auto edit = EditRow<PhoneRow>(rows, PhoneRowKey("6281234567890"));
+  ASSERT_TRUE(edit.ok());
+  EXPECT_EQ(&**edit, held) << "a copy, not the held row";
+  (*edit)->blacklisted = true;
+  std::move(*edit).Commit(rows);
+  EXPECT_TRUE(std::get<PhoneRow>(rows.rows().at(PhoneRowKey("6281234567890"))).blacklisted);
+}
+
+TEST(HeldRows, AnEditOfARowNotHeldIsACopyWrittenOnlyByCommit) {
+  support::ScratchRows rows;  // bytes only, as the service's
+  WriteRow(rows, PhoneRowKey("6281234567890"), SomePhone());
+  auto edit = EditRow<PhoneRow>(rows, PhoneRowKey("6281234567890"));
+  ASSERT_TRUE(edit.ok());
+  (*edit)->blacklisted = true;
+  EXPECT_EQ(rows.rows().at(PhoneRowKey("6281234567890")), Encode(SomePhone()));
+  std::move(*edit).Commit(rows);
+  PhoneRow changed = SomePhone();
+  changed.blacklisted = true;
+  EXPECT_EQ(rows.rows().at(PhoneRowKey("6281234567890")), Encode(changed));
+  // An absent row is edited as a default one, and exists only once committed.
+  auto fresh = EditRow<PersonRow>(rows, PersonRowKey("X|2000-01-01"));
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(**fresh, PersonRow{});
+  EXPECT_EQ(rows.rows().count(PersonRowKey("X|2000-01-01")), 0u);
 }
 
 // A booking's whole life and its detection, each row changed several times: the held rows,
