@@ -220,14 +220,12 @@ class ScratchRows final : public StateRows {
 
   Result<std::optional<std::string>> Read(std::string_view key) override {
     if (const HeldRow* held = Find(key)) return HeldBytes(*held);
-    if (!filter_.MayContain(key)) return std::optional<std::string>();
-    return store_.Get(key);
+    return ReadStored(key);
   }
   bool holds_rows() const override { return true; }
   Result<HeldRow> ReadHeld(std::string_view key) override {
     if (const HeldRow* held = Find(key)) return *held;
-    if (!filter_.MayContain(key)) return HeldRow(ErasedRow{});
-    auto bytes = store_.Get(key);
+    auto bytes = ReadStored(key);
     if (!bytes.ok()) return bytes.status();
     if (!bytes->has_value()) return HeldRow(ErasedRow{});
     return HeldRow(std::move(**bytes));
@@ -262,8 +260,9 @@ class ScratchRows final : public StateRows {
   }
 
   // Starts writing the rows changed since the last Flush, once the write before is done; its
-  // error, if any, is returned here (the rebuild then stops). At most two windows of rows are in
-  // memory: the one being written and the one being folded.
+  // error, if any, is returned here (the rebuild then stops). Two windows of rows are in
+  // memory: the one being written and the one being folded (and, until the next writer frees
+  // it, the one written before).
   Status Flush() {
     if (Status s = Wait(); !s.ok()) return s;
     if (dirty_.empty()) return Status::Ok();
@@ -297,6 +296,12 @@ class ScratchRows final : public StateRows {
   }
 
   // Waits for the write; the rows written stay readable (and in memory) until the next Flush.
+  // A row in neither window: absent when the filter knows it was never written, else the store's.
+  Result<std::optional<std::string>> ReadStored(std::string_view key) const {
+    if (!filter_.MayContain(key)) return std::optional<std::string>();
+    return store_.Get(key);
+  }
+
   Status Wait() {
     if (!writing_.valid()) return Status::Ok();
     return writing_.get();
