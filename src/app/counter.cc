@@ -125,6 +125,11 @@ Result<Decision> DecideDocuments(const domain::OfficeConfig& office, const Docum
   if (b->office != office.id) {
     return Status::InvalidArgument("booking " + b->code + " is for office " + b->office);
   }
+  if (b->status == "completed" || b->status == "returned") {
+    return Status::InvalidArgument("booking " + b->code + " is " + b->status +
+                                   ": its documents were already " +
+                                   (b->status == "completed" ? "handed in" : "returned"));
+  }
   if (b->status != "arrived") {
     return Status::InvalidArgument("booking " + b->code + " is " + b->status +
                                    "; documents are handed in only after arrival");

@@ -2,9 +2,9 @@
 #include "app/queries.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cstdio>
 #include <ctime>
-#include <boost/json.hpp>
 #include <functional>
 #include <map>
 #include <set>
@@ -14,8 +14,10 @@
 #include <variant>
 #include <vector>
 
+#include "app/booking_code.h"
 #include "common/utf8.h"
 #include "domain/civil_time.h"
+#include "domain/message_parser.h"
 #include "domain/phone.h"
 #include "events/codec.h"
 #include "events/event.h"
@@ -543,7 +545,9 @@ Result<json::object> QueryBoard(const store::Ledger& ledger, std::string_view of
 }
 
 Result<json::object> QueryBooking(const store::Ledger& ledger, std::string_view typed) {
-  const std::string key = events::CodeKey(typed);
+  // Read as the counter reads a code (case, spaces, dashes, O for 0, I or L for 1), so that what
+  // the counter accepted is found here too.
+  const std::string key = events::CodeKey(NormalizeBookingCode(typed));
   const std::string code = key.substr(events::kCodeKeyPrefix.size());
   if (code.empty()) return BadField("code", "empty");
   auto row = LiveRow<pj::BookingRow>(ledger, pj::BookingRowKey(code));
@@ -625,7 +629,7 @@ Result<json::object> QueryPhone(const store::Ledger& ledger, std::string_view wr
 Result<json::object> QueryIdentity(const store::Ledger& ledger, std::string_view name,
                                    std::string_view dob, std::size_t limit, std::uint64_t cursor) {
   if (auto d = Date("dob", dob); !d.ok()) return d.status();
-  const std::string ref = events::PersonRef(name, dob);
+  const std::string ref = events::PersonRef(domain::NameKey(name), dob);
   if (ref.substr(0, ref.rfind('|')).empty()) return BadField("name", "the name is empty");
   if (Status s = CheckLimit(limit); !s.ok()) return s;
 

@@ -1,5 +1,7 @@
 #include "app/review.h"
 
+#include <string>
+
 #include "events/event_types.h"
 #include "projections/decision_state.h"
 
@@ -24,7 +26,15 @@ Decision Recorded(events::Event e) {
 
 }  // namespace
 
-Result<Decision> DecideBlacklist(const BlacklistCommand& c, StateReader& state) {
+Result<Decision> DecideBlacklist(const BlacklistCommand& c, StateReader& state,
+                                 std::uint64_t newest_seq) {
+  for (std::uint64_t seq : c.evidence) {
+    if (seq > newest_seq) {
+      return Status::InvalidArgument("field \"evidence\": there is no event " +
+                                     std::to_string(seq) + " (the newest is " +
+                                     std::to_string(newest_seq) + ")");
+    }
+  }
   auto listed = Blacklisted(state, c.phone);
   if (!listed.ok()) return listed.status();
   if (*listed) return Status::Conflict("field \"phone\": " + c.phone + " is already blacklisted");

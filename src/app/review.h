@@ -44,8 +44,11 @@ struct ClearFlagCommand {
   std::string reason;
 };
 
-// Conflict when the phone is already blacklisted.
-Result<Decision> DecideBlacklist(const BlacklistCommand& command, StateReader& state);
+// Conflict when the phone is already blacklisted; invalid when the evidence names an event after
+// `newest_seq` (the newest event decided): evidence must already be in the ledger, or a number
+// not yet used would later seem to point at an unrelated event.
+Result<Decision> DecideBlacklist(const BlacklistCommand& command, StateReader& state,
+                                 std::uint64_t newest_seq);
 // Conflict when the phone is not blacklisted.
 Result<Decision> DecideUnblacklist(const UnblacklistCommand& command, StateReader& state);
 // NotFound for a flag never raised; Conflict for one already cleared.

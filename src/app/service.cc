@@ -648,9 +648,14 @@ void Service::Impl::Submit(const Command& command, Done done) {
                         },
                         std::move(done));
         } else if constexpr (std::is_same_v<T, BlacklistCommand>) {
-          SubmitReview(c, type, c.phone,
-                       [this](const BlacklistCommand& cc) { return DecideBlacklist(cc, *this); },
-                       std::move(done));
+          SubmitReview(
+              c, type, c.phone,
+              [this](const BlacklistCommand& cc) {
+                // Events decided but still being appended exist too.
+                const std::uint64_t next = std::max(next_seq_, ledger_.GetHead().seq + 1);
+                return DecideBlacklist(cc, *this, next - 1);
+              },
+              std::move(done));
         } else if constexpr (std::is_same_v<T, UnblacklistCommand>) {
           SubmitReview(c, type, c.phone,
                        [this](const UnblacklistCommand& cc) { return DecideUnblacklist(cc, *this); },

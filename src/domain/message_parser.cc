@@ -110,6 +110,50 @@ Fold Classify(char32_t* cp) {
   return Fold::kKeep;
 }
 
+// A letter followed by a combining accent ("E" U+0301) is the same name as the precomposed letter
+// ("É" U+00C9), which is what most keyboards type: without this, "JOSÉ" typed two ways would be
+// two persons, and one person could hold two active bookings. The compositions into Latin-1
+// (what UpperLatin1 upper-cases), as Unicode's canonical composition (NFC) makes them.
+struct Composition {
+  char32_t mark;
+  const char* bases;         // the letters this mark composes with, in order
+  const char32_t* composed;  // what each becomes
+};
+constexpr char32_t kGrave[] = {0xC0, 0xC8, 0xCC, 0xD2, 0xD9, 0xE0, 0xE8, 0xEC, 0xF2, 0xF9};
+constexpr char32_t kAcute[] = {0xC1, 0xC9, 0xCD, 0xD3, 0xDA, 0xDD,
+                               0xE1, 0xE9, 0xED, 0xF3, 0xFA, 0xFD};
+constexpr char32_t kCircumflex[] = {0xC2, 0xCA, 0xCE, 0xD4, 0xDB, 0xE2, 0xEA, 0xEE, 0xF4, 0xFB};
+constexpr char32_t kTilde[] = {0xC3, 0xD1, 0xD5, 0xE3, 0xF1, 0xF5};
+constexpr char32_t kDiaeresis[] = {0xC4, 0xCB, 0xCF, 0xD6, 0xDC, 0xE4,
+                                   0xEB, 0xEF, 0xF6, 0xFC, 0xFF};
+constexpr char32_t kRing[] = {0xC5, 0xE5};
+constexpr char32_t kCedilla[] = {0xC7, 0xE7};
+constexpr Composition kCompositions[] = {
+    {0x0300, "AEIOUaeiou", kGrave},
+    {0x0301, "AEIOUYaeiouy", kAcute},
+    {0x0302, "AEIOUaeiou", kCircumflex},
+    {0x0303, "ANOano", kTilde},
+    {0x0308, "AEIOUaeiouy", kDiaeresis},
+    {0x030A, "Aa", kRing},
+    {0x0327, "Cc", kCedilla},
+};
+
+// Appends `cp` to `out`, composed with the letter before it where NFC would.
+void PushComposed(char32_t cp, Text* out) {
+  if (!out->empty() && In(out->back(), 'A', 'z')) {
+    for (const Composition& c : kCompositions) {
+      if (c.mark != cp) continue;
+      for (std::size_t i = 0; c.bases[i] != '\0'; ++i) {
+        if (static_cast<char32_t>(c.bases[i]) == out->back()) {
+          out->back() = c.composed[i];
+          return;
+        }
+      }
+    }
+  }
+  out->push_back(cp);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Small text helpers
 
@@ -207,7 +251,7 @@ std::optional<ParseError> FoldMessage(std::string_view text, Text* folded) {
   for (char32_t cp : decoded) {
     switch (Classify(&cp)) {
       case Fold::kKeep:
-        out.push_back(cp);
+        PushComposed(cp, &out);
         break;
       case Fold::kSpace:
         out.push_back(' ');
@@ -509,7 +553,10 @@ std::string NameKey(std::string_view name) {
   Text folded;
   for (char32_t cp : decoded) {
     const Fold fold = Classify(&cp);
-    if (fold != Fold::kDrop) folded.push_back(fold == Fold::kSpace ? ' ' : cp);
+    if (fold == Fold::kSpace)
+      folded.push_back(' ');
+    else if (fold != Fold::kDrop)
+      PushComposed(cp, &folded);
   }
   return ToUtf8(UpperText(Tidy(folded, /*trim_pictographs=*/false)));
 }

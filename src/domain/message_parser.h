@@ -102,11 +102,15 @@ using ParsedMessage = std::variant<Registration, InfoRequest, ParseError>;
 // Folding before reading: invalid UTF-8 and control characters (including bidi overrides) make
 // the message unreadable; tabs, line breaks and Unicode spaces become spaces; zero-width
 // characters and variation selectors are dropped; full-width ASCII (＃, ０..９, Ａ..Ｚ) becomes
-// ASCII; typographic apostrophes and dashes become ' and -; emoji at either end of the message
-// are ignored (emoji inside a field are not). An empty message asks for help.
+// ASCII; a letter and a combining accent after it become the one precomposed Latin-1 letter
+// (E U+0301 -> É, as NFC makes it); typographic apostrophes and dashes become ' and -; emoji at
+// either end of the message are ignored (emoji inside a field are not). An empty message asks for
+// help.
 ParsedMessage ParseMessage(std::string_view text, MessageFormat format);
 
-// The comparison form of a name: upper case (ASCII and Latin-1), whitespace collapsed.
+// The comparison form of a name, as a registration's name is folded: upper case (ASCII and
+// Latin-1), accents composed, invisible characters dropped, whitespace collapsed. A name typed
+// into a query is folded with it, so that it finds the person its registration made.
 std::string NameKey(std::string_view name);
 
 }  // namespace antrean::domain

@@ -267,6 +267,10 @@ Result<std::vector<WhatsAppNumber>> ReadNumbers(const Checker& c, const Located&
     if (!text.ok()) return text.status();
     Result<std::string> digits = NormalizePhone(*text);
     if (!digits.ok()) return c.Located(digits.status(), path + ".display");
+    if (!digits->starts_with(kIndonesiaCountryCode)) {
+      return c.Fail(path + ".display",
+                    "an office's number must be Indonesian (+62), not " + Quote(*text));
+    }
     n.display = *text;
     n.digits = *digits;
     if (const json::value* id = (*o)->if_contains("phone_number_id")) {

@@ -1,6 +1,8 @@
 #include "domain/phone.h"
 
+#include <algorithm>
 #include <cassert>
+#include <optional>
 
 #include "domain/civil_time.h"
 
@@ -40,17 +42,34 @@ std::string DropRedundantTrunkZero(std::string national) {
   return national;
 }
 
-// Splits off the prefix and returns the national significant number.
+// A number from another country: its country code and number, as E.164 digits.
+Result<std::string> InternationalNumber(std::string_view written, const std::string& digits) {
+  if (digits.starts_with("0")) {
+    return Status::InvalidArgument("phone number " + Quote(written) +
+                                   " has a country code that starts with 0");
+  }
+  if (digits.size() < kInternationalDigitsMin || digits.size() > kInternationalDigitsMax) {
+    return Status::InvalidArgument(
+        "phone number " + Quote(written) + " has " + std::to_string(digits.size()) +
+        " digits with its country code; expected " + std::to_string(kInternationalDigitsMin) +
+        ".." + std::to_string(kInternationalDigitsMax));
+  }
+  return digits;
+}
+
+// The digits after "+" or "00", if the number is written in international form.
+std::optional<std::string> AfterInternationalPrefix(const std::string& digits, bool plus) {
+  if (plus) return digits;
+  if (digits.starts_with("00")) return digits.substr(2);
+  return std::nullopt;
+}
+
+// Splits off the prefix and returns the national significant number of an Indonesian number.
 Result<std::string> NationalNumber(std::string_view written, const std::string& digits, bool plus) {
   const std::string cc(kIndonesiaCountryCode);
   std::string national;
-  if (plus || digits.starts_with("00")) {
-    const std::string rest = plus ? digits : digits.substr(2);
-    if (!rest.starts_with(cc)) {
-      return Status::InvalidArgument("phone number " + Quote(written) +
-                                     " is not Indonesian: the country code must be +62");
-    }
-    national = DropRedundantTrunkZero(rest.substr(cc.size()));
+  if (auto rest = AfterInternationalPrefix(digits, plus)) {
+    national = DropRedundantTrunkZero(rest->substr(cc.size()));
   } else if (digits.starts_with("0")) {
     national = digits.substr(1);
   } else if (digits.starts_with(cc)) {
@@ -59,7 +78,8 @@ Result<std::string> NationalNumber(std::string_view written, const std::string& 
     national = digits;  // a mobile number written without any prefix
   } else {
     return Status::InvalidArgument("phone number " + Quote(written) +
-                                   " must start with 0, 62 or +62");
+                                   " must start with 0, 62 or +62 (a number from another country "
+                                   "is written with + and its country code: +1 650 555 1234)");
   }
   return national;
 }
@@ -76,6 +96,10 @@ Result<std::string> NormalizePhone(std::string_view written) {
   bool plus = false;
   Status s = CollectDigits(written, &digits, &plus);
   if (!s.ok()) return s;
+  if (auto rest = AfterInternationalPrefix(digits, plus);
+      rest && !rest->starts_with(kIndonesiaCountryCode)) {
+    return InternationalNumber(written, *rest);
+  }
   Result<std::string> national = NationalNumber(written, digits, plus);
   if (!national.ok()) return national.status();
   if (national->empty() || national->front() == '0') {
@@ -92,12 +116,14 @@ Result<std::string> NormalizePhone(std::string_view written) {
 }
 
 bool IsNormalizedPhone(std::string_view digits) {
-  Result<std::string> n = NormalizePhone(digits);
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), IsDigit)) return false;
+  Result<std::string> n = NormalizePhone("+" + std::string(digits));
   return n.ok() && *n == digits;
 }
 
 std::string NationalForm(std::string_view normalized) {
   assert(IsNormalizedPhone(normalized));
+  if (!normalized.starts_with(kIndonesiaCountryCode)) return "+" + std::string(normalized);
   return "0" + std::string(normalized.substr(kIndonesiaCountryCode.size()));
 }
 

@@ -325,8 +325,12 @@ void NodeImpl::Handle(Request request, Reply reply) {
   const app::ApiToken* token = nullptr;
   if (route->roles != 0) {
     auto auth = request.Header("authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (auth && auth->substr(0, kBearer.size()) == kBearer) {
+    // The scheme is case-insensitive (RFC 9110, 11.1): "bearer" and "BEARER" are "Bearer".
+    constexpr std::string_view kBearer = "bearer ";
+    if (auth && auth->size() > kBearer.size() &&
+        std::equal(kBearer.begin(), kBearer.end(), auth->begin(), [](char want, char got) {
+          return want == (got >= 'A' && got <= 'Z' ? static_cast<char>(got + 32) : got);
+        })) {
       token = secrets_.FindToken(auth->substr(kBearer.size()));
     }
     if (token == nullptr) {

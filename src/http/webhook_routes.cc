@@ -48,8 +48,13 @@ void NodeImpl::WebhookVerify(const Request& req, const Params&, const app::ApiTo
   const auto mode = req.Query("hub.mode");
   const auto token = req.Query("hub.verify_token");
   const auto challenge = req.Query("hub.challenge");
-  if (mode && *mode == "subscribe" && token && challenge &&
-      ConstantTimeEqual(*token, secrets_.whatsapp_verify_token)) {
+  const bool verified = mode && *mode == "subscribe" && token &&
+                        ConstantTimeEqual(*token, secrets_.whatsapp_verify_token);
+  if (verified && !challenge) {
+    // The caller knows the token; what is wrong is the request, not who sent it.
+    return reply(JsonError(400, "hub.challenge is missing: it is what a verification echoes"));
+  }
+  if (verified) {
     Response r;
     r.content_type = "text/plain";
     r.body = std::string(*challenge);

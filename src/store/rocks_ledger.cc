@@ -334,10 +334,14 @@ Status RocksLedger::LoadHead() {
     if (!record::ParseEventKey({it->key().data(), it->key().size()}, &head.seq)) {
       return Status::Corruption("the last key of the events column family is not 8 bytes");
     }
-    if (auto s = record::Decode({it->value().data(), it->value().size()}, &v); !s.ok()) {
+    if (auto s = record::Decode({it->value().data(), it->value().size()}, &v); s.ok()) {
+      std::memcpy(head.hash.data(), v.hash.data(), 32);
+    } else if (!read_only_) {
       return Status::Corruption("seq " + std::to_string(head.seq) + ": " + s.message());
     }
-    std::memcpy(head.hash.data(), v.hash.data(), 32);
+    // Read-only, a last record that does not decode leaves the head's hash zero: readers stop at
+    // it with an error of their own, and `verify` can still walk the chain and say where it
+    // breaks, instead of the ledger not opening at all.
   }
   std::lock_guard lk(head_mu_);
   head_ = head;

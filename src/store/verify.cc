@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "common/sha256.h"
 #include "common/siphash.h"
 #include "store/chain.h"
 #include "store/record.h"
@@ -183,7 +184,12 @@ Result<Fingerprint> LedgerVerifier::IndexPass(ChainFault* fault) const {
     std::uint64_t seq = 0;
     std::string_view entry(it->key().data(), it->key().size());
     if (!record::ParseIndexEntryKey(entry, &key, &seq)) {
-      KeepFirst(fault, {Problem::kIndexDangling, 0, "an index entry is malformed (no seq suffix)"});
+      // It names no event, so there is no seq to give: 0, and the entry's key itself, in hex
+      // (`ldb --column_family=index --hex` shows it so), says which one.
+      KeepFirst(fault, {Problem::kIndexDangling, 0,
+                        "index entry 0x" + ToHex(entry.substr(0, kIndexKeyBytesMax + 9)) +
+                            " is malformed: it has no 0x00 and 8-byte seq suffix, so it names "
+                            "no event (seq 0 here)"});
       continue;
     }
     fp.Add(ka_, kb_, entry);

@@ -381,7 +381,8 @@ TEST_F(Counter, DocumentsAreTakenOnlyAfterArrivalAndOtherwiseRefusedNamingTheSta
   // Once completed, nothing more is taken.
   const CommandResult again = Try(*service_, Documents(ok, "2017-08-07T08:11:00+07:00", true));
   EXPECT_EQ(again.status.code(), Status::Code::kInvalidArgument);
-  EXPECT_NE(again.status.message().find("is completed"), std::string::npos)
+  EXPECT_NE(again.status.message().find("is completed: its documents were already handed in"),
+            std::string::npos)
       << again.status.ToString();
   EXPECT_EQ(Head(), head);
 }

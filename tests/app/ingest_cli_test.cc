@@ -151,6 +151,7 @@ TEST_F(Ingest, AMalformedLineIsRefusedByLineAndFieldAndTheRestStillRuns) {
   const std::string error = Str(bad, "error");
   EXPECT_NE(error.find("line 2"), std::string::npos) << error;
   EXPECT_NE(error.find("\"at\""), std::string::npos) << error;
+  EXPECT_EQ(Str(bad, "type"), "whatsapp.message") << "which command was refused";
   EXPECT_TRUE(run.lines[2].at("ok").as_bool());
   EXPECT_EQ(Str(run.lines[2], "outcome"), "issued");
   EXPECT_EQ(Int(run.lines[2].at("queue_number")), 2);
@@ -166,6 +167,16 @@ TEST_F(Ingest, NotJsonIsRefusedAndTheRestStillRuns) {
   EXPECT_FALSE(run.lines[0].at("ok").as_bool());
   EXPECT_NE(Str(run.lines[0], "error").find("line 1"), std::string::npos);
   EXPECT_TRUE(run.lines[1].at("ok").as_bool());
+}
+
+// Editors on Windows save UTF-8 with a byte-order mark; it is not part of the first command.
+TEST_F(Ingest, AByteOrderMarkBeforeTheFirstLineIsNotPartOfIt) {
+  const CliRun run = Ingest_(
+      WithKey(), {"\xEF\xBB\xBF" + IngestMessage("m1", "bogor", "0812 3456 7801", kAt, "#syarat"),
+                  "\xEF\xBB\xBF" + IngestMessage("m2", "bogor", "0812 3456 7802", kAt, "#bayar")});
+  ASSERT_EQ(run.lines.size(), 2u) << run.out;
+  EXPECT_TRUE(run.lines[0].at("ok").as_bool()) << run.out;
+  EXPECT_FALSE(run.lines[1].at("ok").as_bool()) << "only the file's first bytes may be a mark";
 }
 
 TEST_F(Ingest, ExitsZeroWhenEveryLineWasAccepted) {

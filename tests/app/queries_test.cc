@@ -311,6 +311,11 @@ TEST_F(Queries, BookingCodeMayBeTypedInLowerCaseWithSpaces) {
   for (char& c : typed) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   typed.insert(3, " ");
   EXPECT_EQ(Ok(QueryBooking(L(), typed)), Ok(QueryBooking(L(), code)));
+  // As the counter reads it: dashes, and the letters people type for the digits 0 and 1.
+  std::string misread = code;
+  for (char& c : misread) c = c == '0' ? 'O' : c == '1' ? 'I' : c;
+  misread.insert(5, "-");
+  EXPECT_EQ(Ok(QueryBooking(L(), misread)), Ok(QueryBooking(L(), code))) << misread;
 }
 
 TEST_F(Queries, BookingOfAnUnknownCodeIsNotFoundAndAnEmptyOneRefused) {
@@ -394,7 +399,7 @@ TEST_F(Queries, PhoneTheLedgerKnowsNothingOfIsNotFound) {
 
 TEST_F(Queries, PhoneRefusesBadInputNamingTheField) {
   ExpectBadField(QueryPhone(L(), "not a phone"), "phone");
-  ExpectBadField(QueryPhone(L(), "+1 555 0100"), "phone");
+  ExpectBadField(QueryPhone(L(), "+1 555 010"), "phone");  // 7 digits: too short anywhere
   ExpectBadField(QueryPhone(L(), kPhoneA, 0), "limit");
   ExpectBadField(QueryPhone(L(), kPhoneA, kQueryLimitMax + 1), "limit");
 }
@@ -580,6 +585,38 @@ TEST(QueriesOfAnEmptyLedger, HeadIsSeqZeroAndBlacklistAndFlagsAreEmpty) {
   EXPECT_TRUE(Arr(Ok(QueryFlags(*ledger, true, std::nullopt)), "flags").empty());
   auto board = QueryBoard(*ledger, "bogor", kDay, std::nullopt, dir.path());
   EXPECT_TRUE(board.status().IsNotFound()) << board.status().ToString();
+}
+
+// WhatsApp delivers messages from any country, and a name may come with its accent as a separate
+// combining mark. Whatever booked must be found again, and one person is one person.
+TEST(QueriesOfSendersFromAnywhere, AForeignNumberAndAnAccentTypedTwoWaysAreFoundAndAreOne) {
+  TempDir dir;
+  auto ledger = support::OpenLedger(dir.path() + "/ledger");
+  ASSERT_NE(ledger, nullptr);
+  const std::string foreign = "16505551234";  // a wa_id: digits with country code
+  {
+    Service service(*ledger, support::SampleOffices(), {kKey});
+    const auto results = support::SubmitAll(
+        service, {Msg("wamid.us", "bogor", foreign, "#Jos\u00e9#01011985#07082017"),
+                  Msg("wamid.nfd", "bogor", kPhoneB, "#jose\u0301#01011985#07082017",
+                      "2017-08-01T08:01:00+07:00")});
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_FALSE(results[0].outcome.booking_code.empty());
+    EXPECT_EQ(results[1].outcome.reason, "person_has_active_booking")
+        << "JOS\u00c9 with the accent composed and as a combining mark is one person";
+  }
+  for (const char* written : {"+1 650 555 1234", "+16505551234", "001 650 555 1234"}) {
+    json::object phone = Ok(QueryPhone(*ledger, written));
+    EXPECT_EQ(phone.at("phone"), json::value(foreign)) << written;
+    EXPECT_EQ(phone.at("national"), "+16505551234") << written;
+  }
+  auto bare = QueryPhone(*ledger, foreign);
+  ASSERT_FALSE(bare.ok()) << "bare digits are read as Indonesian or refused, never guessed";
+  EXPECT_NE(bare.status().message().find("+ and its country code"), std::string::npos)
+      << bare.status().message();
+  json::object person = Ok(QueryIdentity(*ledger, "jos\u00e9", "1985-01-01"));
+  EXPECT_EQ(person.at("person"), "JOS\u00c9|1985-01-01");
+  EXPECT_EQ(Ok(QueryIdentity(*ledger, "JOSE\u0301", "1985-01-01")), person);
 }
 
 }  // namespace

@@ -281,6 +281,18 @@ TEST(MessageParserName, KeepsTheWrittenNameAndAComparisonKey) {
   EXPECT_EQ(NameKey("José"), "JOSÉ");
 }
 
+TEST(MessageParserName, AnAccentTypedAsACombiningMarkIsTheSameLetter) {
+  // "e" + U+0301 and "é" (U+00E9) look the same and are the same name (NFC composes them).
+  const auto r = std::get<Registration>(
+      ParseMessage("#Jose\u0301 Mu\u0308ller Franc\u0327ois#25011987#07082017", A));
+  EXPECT_EQ(r.name, "Jos\u00e9 M\u00fcller Fran\u00e7ois");
+  EXPECT_EQ(r.name_key, "JOS\u00c9 M\u00dcLLER FRAN\u00c7OIS");
+  EXPECT_EQ(NameKey("jose\u0301"), NameKey("Jos\u00e9"));
+  // A mark with no letter to compose with, or one outside Latin-1, stays as written.
+  EXPECT_EQ(NameKey("\u0301a"), "\u0301A");
+  EXPECT_EQ(NameKey("c\u030c"), "C\u030c");
+}
+
 TEST(MessageParserFormat, NamesRoundTrip) {
   for (MessageFormat f : {A, T}) EXPECT_EQ(*ParseMessageFormat(MessageFormatName(f)), f);
   EXPECT_FALSE(ParseMessageFormat("NAME_BIRTH_ARRIVAL").ok());

@@ -232,7 +232,13 @@ TEST(OfficeConfigErrors, PhoneNumbers) {
       [](json::object& f) {
         Office(f, 0)["whatsapp_numbers"] = json::array{json::object{{"display", "+1 415 555"}}};
       },
-      "offices[0].whatsapp_numbers[0].display", "country code");
+      "offices[0].whatsapp_numbers[0].display", "digits with its country code");
+  ExpectError(
+      [](json::object& f) {
+        Office(f, 0)["whatsapp_numbers"] =
+            json::array{json::object{{"display", "+1 415 555 0100"}}};
+      },
+      "offices[0].whatsapp_numbers[0].display", "must be Indonesian");
   ExpectError([](json::object& f) { Office(f, 0)["whatsapp_numbers"] = json::array(); },
               "offices[0].whatsapp_numbers", "expected 1..8 entries");
   // The same number written differently is still the same number.

@@ -30,13 +30,15 @@ TEST(PhoneNormalize, RejectsWithAReason) {
   } cases[] = {
       {"", "no digits"},
       {"   ", "no digits"},
-      {"+1 415 555 0100", "country code"},
-      {"0065 6123 4567", "country code"},
+      {"+0 415 555 0100", "country code that starts with 0"},
+      {"+1 415 555", "7 digits with its country code"},
+      {"+1 415 555 0100 12345", "16 digits with its country code"},
       {"0811 abc 333", "only digits"},
       {"08111100333#", "only digits"},
       {"0811", "digits after the prefix"},
       {"0811111111111111", "digits after the prefix"},
       {"5551234567", "must start with"},
+      {"16505551234", "is written with + and its country code"},
       {"+62 00811 1100 333", "leading zeros"},
       {"0811+1100333", "only digits"},
       {"++628111100333", "only digits"},
@@ -48,6 +50,20 @@ TEST(PhoneNormalize, RejectsWithAReason) {
         << c.written << ": " << n.status().message();
   }
   EXPECT_FALSE(NormalizePhone(std::string(kPhoneInputBytesMax + 1, '8')).ok());
+}
+
+// WhatsApp delivers messages from any country; whatever number booked must be one that staff
+// can look up and blacklist. Only the international form says which country a number is from.
+TEST(PhoneNormalize, ANumberFromAnotherCountryIsWrittenWithItsCountryCode) {
+  for (const char* written :
+       {"+1 650 555 1234", "+16505551234", "001 650 555 1234", "(+1) 650-555-1234"}) {
+    Result<std::string> n = NormalizePhone(written);
+    ASSERT_TRUE(n.ok()) << written << ": " << n.status().ToString();
+    EXPECT_EQ(*n, "16505551234") << written;
+  }
+  EXPECT_EQ(*NormalizePhone("0065 6123 4567"), "6561234567");
+  EXPECT_TRUE(IsNormalizedPhone("16505551234"));
+  EXPECT_EQ(NationalForm("16505551234"), "+16505551234");
 }
 
 TEST(PhoneNormalize, IsNormalizedAndNationalForm) {

@@ -45,6 +45,20 @@ TEST_F(StaffApiTest, NoTokenIs401WithAJsonErrorAndAChallenge) {
   EXPECT_EQ(client_.Get("/api/v1/blacklist", "atk_unknown").status, 401);
 }
 
+// RFC 9110: the authentication scheme is case-insensitive; the token is not.
+TEST_F(StaffApiTest, TheBearerSchemeIsReadInAnyCase) {
+  const std::string token = support::kAuditorToken;
+  for (const char* scheme : {"Bearer ", "bearer ", "BEARER "}) {
+    EXPECT_EQ(client_.GetAuthorized("/api/v1/blacklist", scheme + token).status, 200) << scheme;
+  }
+  std::string upper = token;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ASSERT_NE(upper, token);
+  EXPECT_EQ(client_.GetAuthorized("/api/v1/blacklist", "Bearer " + upper).status, 401);
+  EXPECT_EQ(client_.GetAuthorized("/api/v1/blacklist", "Bearer").status, 401);
+  EXPECT_EQ(client_.GetAuthorized("/api/v1/blacklist", "Basic " + token).status, 401);
+}
+
 TEST_F(StaffApiTest, AWrongRoleIs403) {
   EXPECT_EQ(client_.Get("/api/v1/blacklist", support::kOfficerToken).status, 403);
   EXPECT_EQ(client_.Post("/api/v1/counter/arrival", R"({"office":"bogor","code":"X"})",
@@ -264,6 +278,20 @@ TEST_F(StaffApiTest, ReloadingABadOfficeFileKeepsTheRulesInForce) {
 }
 
 TEST_F(StaffApiTest, AnAuditorBlacklistsAndLiftsAPhoneAndIsRecordedAsTheActor) {
+  // Evidence must already be in the ledger: a number no event has yet is refused, and nothing is
+  // appended (it would later seem to point at an unrelated event).
+  auto early = client_.Post("/api/v1/blacklist",
+                            R"({"phone":"081234567006","reason":"calo","evidence":[1]})",
+                            support::kAuditorToken);
+  EXPECT_EQ(early.status, 400) << early.body;
+  EXPECT_EQ(Json(early).at("field"), "evidence") << early.body;
+  EXPECT_EQ(client_.Head(), 0u);
+  ASSERT_EQ(client_
+                .Webhook(support::TextWebhook(
+                    "wamid.bl0", "6281234567005",
+                    "#CALO#25011987#" + support::Ddmmyyyy(support::NextServiceDay())))
+                .status,
+            200);
   auto listed = client_.Post("/api/v1/blacklist",
                              R"({"phone":"0812-3456-7006","reason":"sells queue places","evidence":[1]})",
                              support::kAuditorToken);
@@ -301,6 +329,32 @@ TEST_F(StaffApiTest, AnAuditorBlacklistsAndLiftsAPhoneAndIsRecordedAsTheActor) {
       client_.Post("/api/v1/blacklist", R"({"phone":"081234567007"})", support::kAuditorToken);
   EXPECT_EQ(missing_reason.status, 400);
   EXPECT_EQ(Json(missing_reason).at("field"), "reason");
+}
+
+// WhatsApp delivers messages from any country. A foreign sender that booked can be looked up and
+// blacklisted like any other, written with + and its country code.
+TEST_F(StaffApiTest, AForeignSenderIsLookedUpAndBlacklistedWithItsCountryCode) {
+  const std::string day = support::Ddmmyyyy(support::NextServiceDay());
+  auto booked =
+      client_.Webhook(support::TextWebhook("wamid.us1", "16505551234", "#AMY#01011990#" + day));
+  ASSERT_EQ(booked.status, 200) << booked.body;
+  EXPECT_EQ(Json(booked).at("results").as_array()[0].at("outcome"), "issued") << booked.body;
+  auto phone = client_.Get("/api/v1/phones/+16505551234", support::kAuditorToken);
+  ASSERT_EQ(phone.status, 200) << phone.body;
+  EXPECT_EQ(Json(phone).at("phone"), "16505551234");
+  EXPECT_EQ(Json(phone).at("national"), "+16505551234");
+  auto bare = client_.Get("/api/v1/phones/16505551234", support::kAuditorToken);
+  EXPECT_EQ(bare.status, 400) << bare.body;
+  EXPECT_EQ(Json(bare).at("field"), "phone");
+  auto listed = client_.Post("/api/v1/blacklist",
+                             R"({"phone":"+1 650 555 1234","reason":"calo abroad","evidence":[1]})",
+                             support::kAuditorToken);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  auto again =
+      client_.Webhook(support::TextWebhook("wamid.us2", "16505551234", "#BEN#01011991#" + day));
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(Json(again).at("results").as_array()[0].at("reason"), "phone_blacklisted")
+      << again.body;
 }
 
 TEST_F(StaffApiTest, ClearingAFlagNeverRaisedIs404) {

@@ -48,6 +48,13 @@ TEST_F(WebhookTest, HandshakeWithAWrongTokenOrModeIs403) {
   EXPECT_EQ(client_.Get("/webhooks/whatsapp").status, 403);
 }
 
+TEST_F(WebhookTest, HandshakeWithTheRightTokenButNoChallengeIs400SayingSo) {
+  auto r = client_.Get(std::string("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=") +
+                       support::kVerifyToken);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("hub.challenge"), std::string::npos) << r.body;
+}
+
 TEST_F(WebhookTest, AMissingOrWrongSignatureIs401AndAppendsNothingButIsCounted) {
   const std::string body = support::TextWebhook("wamid.sig1", "6281234567890", Registration());
   auto missing = client_.Webhook(body, "");

@@ -261,6 +261,29 @@ TEST_F(TamperTest, DeletedEventIsGapAtThatSeq) {
   ExpectNotIntact("gap", 88);
 }
 
+// Bytes that are no record at all, put after the head: the ledger still opens for reading, and
+// verify says where the chain breaks (it would otherwise not open, with no report).
+TEST_F(TamperTest, GarbageAfterTheHeadIsUndecodableAtThatSeq) {
+  {
+    RawDb db(dir_, Uncompressed());
+    db.Put(db.events(), EventKey(head_.seq + 1), "\xDE\xAD\xBE\xEF");
+  }
+  ExpectNotIntact("undecodable", head_.seq + 1);
+}
+
+// An index entry without its seq suffix names no event: the report gives its key, in hex.
+TEST_F(TamperTest, AMalformedIndexEntryIsNamedByItsKey) {
+  {
+    RawDb db(dir_, Uncompressed());
+    db.Put(db.index(), "phone:62811", "");
+  }
+  const VerifyReport report = VerifyReadOnly(false);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.problem, VerifyReport::Problem::kIndexDangling);
+  EXPECT_NE(report.detail.find("0x" + ToHex(std::string_view("phone:62811"))), std::string::npos)
+      << report.detail;
+}
+
 TEST_F(TamperTest, SwappedEventsAreKeyMismatchAtTheLower) {
   {
     RawDb db(dir_, Uncompressed());

@@ -173,6 +173,12 @@ class TestClient {
       for (auto& l : lines) all.push_back(std::move(l));
     }
   }
+  // A GET with this Authorization header, as written.
+  http::ClientResponse GetAuthorized(const std::string& target, const std::string& authorization) {
+    auto r = client_.Send("GET", target, "", {{"Authorization", authorization}});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : http::ClientResponse{};
+  }
   std::uint64_t Head() {
     auto r = Get("/api/v1/ledger/head", kAuditorToken);
     EXPECT_EQ(r.status, 200) << r.body;

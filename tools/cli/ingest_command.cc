@@ -79,6 +79,16 @@ class OrderedOutput {
   bool all_ok_ = true;
 };
 
+// The "type" a refused line gives, if it is a JSON object with one: the result line then says
+// which command was refused. Read again only on this error path.
+std::string TypeOfRefused(const std::string& line) {
+  boost::system::error_code ec;
+  json::value v = json::parse(line, ec);
+  if (ec || !v.is_object()) return "";
+  const json::value* type = v.as_object().if_contains("type");
+  return type != nullptr && type->is_string() ? std::string(type->as_string()) : "";
+}
+
 int RunIngest(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   std::string error;
   auto args = Args::Parse(argv, {"ledger", "config", "secrets"}, {}, &error);
@@ -127,13 +137,15 @@ int RunIngest(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     }
     std::string line;
     for (std::uint64_t n = 1; std::getline(*in, line); ++n) {
+      // A byte-order mark, as some editors save UTF-8 files, is not part of the first command.
+      if (n == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
       auto slot = output.Reserve();
       auto command = app::ParseCommand(line);
       if (!command.ok()) {
         app::CommandResult r;
         r.status = command.status();
-        output.Fill(slot, json::serialize(app::ResultJson(n, "", r)), false);
+        output.Fill(slot, json::serialize(app::ResultJson(n, TypeOfRefused(line), r)), false);
         continue;
       }
       const std::string type(app::CommandTypeName(*command));

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <ostream>
@@ -194,15 +195,18 @@ int RunServe(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   return kExitOk;
 }
 
-void PrintSendResult(const std::string& body, std::ostream& out) {
+// Prints the server's answer; returns how many messages it recorded a result for.
+std::size_t PrintSendResult(const std::string& body, std::ostream& out) {
   boost::system::error_code ec;
   auto v = json::parse(body, ec);
   if (ec || !v.is_object()) {
     out << body;
-    return;
+    return 0;
   }
+  std::size_t recorded = 0;
   const auto* results = v.as_object().if_contains("results");
   if (results && results->is_array()) {
+    recorded = results->as_array().size();
     for (const auto& r : results->as_array()) {
       out << json::serialize(r) << "\n";
       if (const auto* reply = r.as_object().if_contains("reply"); reply && reply->is_string()) {
@@ -214,6 +218,7 @@ void PrintSendResult(const std::string& body, std::ostream& out) {
   if (problems && problems->is_array() && !problems->as_array().empty()) {
     out << "problems: " << json::serialize(*problems) << "\n";
   }
+  return recorded;
 }
 
 int RunSend(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -243,7 +248,17 @@ int RunSend(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
         << "\n";
     return kExitError;
   }
-  const auto& number = office->whatsapp_numbers.front();
+  // The server finds the office by the phone_number_id Meta sends with every message.
+  const auto number_it =
+      std::find_if(office->whatsapp_numbers.begin(), office->whatsapp_numbers.end(),
+                   [](const auto& n) { return !n.phone_number_id.empty(); });
+  if (number_it == office->whatsapp_numbers.end()) {
+    err << "antrean send: office \"" << office->id
+        << "\" has no whatsapp_numbers[].phone_number_id in the office file; the server finds "
+           "an office by the phone_number_id WhatsApp sends (docs/OFFICES.md)\n";
+    return kExitUsage;
+  }
+  const auto& number = *number_it;
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -287,7 +302,10 @@ int RunSend(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   }
   out << "sent " << id << " from " << wa_from << " to " << office->id << " (" << number.display
       << ")\n";
-  PrintSendResult(res->body, out);
+  if (PrintSendResult(res->body, out) == 0) {
+    err << "antrean send: the server recorded nothing for this message (see the problems)\n";
+    return kExitFailed;
+  }
   return kExitOk;
 }
 
