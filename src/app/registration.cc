@@ -108,6 +108,19 @@ Result<std::optional<std::size_t>> FindSession(Ctx& c, const Date& date) {
   return std::optional<std::size_t>();
 }
 
+// Whether some session of the day still has a place, reachable in time or not.
+Result<bool> HasPlaces(Ctx& c, const Date& date) {
+  auto day = ReadRow<DayRow>(c.state, DayRowKey(c.office.id, domain::FormatDate(date)));
+  if (!day.ok()) return day.status();
+  DayRow row = day->value_or(DayRow{});
+  if (row.issued >= static_cast<std::uint32_t>(c.office.daily_quota)) return false;
+  for (const auto& session : c.office.sessions) {
+    const std::uint32_t taken = row.Taken(domain::FormatTimeOfDay(session.start));
+    if (taken < static_cast<std::uint32_t>(session.capacity)) return true;
+  }
+  return false;
+}
+
 // The first open day in [from, to] with a reachable session with room; nullopt if none.
 Result<std::optional<Date>> NextDateWithRoom(Ctx& c, Date from, const Date& to) {
   for (Date d = from; d <= to;) {
@@ -312,6 +325,18 @@ Status Register(Ctx& c, const domain::Registration& reg) {
   if (!session->has_value()) {
     auto after = domain::AddDays(*date, 1);
     std::string next = after.ok() ? NextDateText(c, *after) : "";
+    if (*date == c.now.date) {
+      // Today, with places left but every session's arrive-by time gone: the day is not full,
+      // and the applicant must not be told it is. Coming today is what is too late.
+      auto places = HasPlaces(c, *date);
+      if (!places.ok()) return places.status();
+      if (*places) {
+        Reject(c, "arrival_date_in_past",
+               "Batas waktu kedatangan untuk hari ini (" + UserDate(*date) + ") sudah lewat.",
+               {{"date", UserDate(*date)}}, parsed, next);
+        return Status::Ok();
+      }
+    }
     Reject(c, "day_full", "Kuota tanggal " + UserDate(*date) + " sudah penuh.",
            {{"date", UserDate(*date)}}, parsed, next);
     return Status::Ok();

@@ -178,7 +178,7 @@ const std::string P30 = "6281200000030", P31 = "6281200000031", P32 = "628120000
                   P36 = "6281200000036";
 const std::string P40 = "6281200000040", P41 = "6281200000041", P42 = "6281200000042";
 const std::string P50 = "6281200000050", P51 = "6281200000051", P52 = "6281200000052",
-                  P53 = "6281200000053", P54 = "6281200000054";
+                  P53 = "6281200000053", P54 = "6281200000054", P55 = "6281200000055";
 
 const std::string JP = "jakarta-pusat", BG = "bogor", BT = "batam", DP = "denpasar",
                   KC = "kecil";
@@ -192,19 +192,22 @@ std::vector<Row> Table() {
   return {
       // ---- Jakarta Pusat: the seed's example, then what people really type.
       Issued(JP, P01, jp, "#BUDI#25011987#14072017", "owner", "2017-07-14", 1)
-          .Label("jp-budi").Session("08:00").ArriveBy("2017-07-14T07:30:00+07:00"),
+          .Label("jp-budi")
+          .Session("08:00")
+          .ArriveBy("2017-07-14T07:30:00+07:00"),
       Repeated(JP, P01, jp, "#BUDI#25011987#14072017#", "jp-budi"),  // the trailing '#'
       Repeated(JP, P01, jp, "#budi#25011987#14072017", "jp-budi"),
       Issued(JP, P02, jp, "#Siti Aminah#12031990#14072017", "owner", "2017-07-14", 2),
       Rejected(JP, P03, jp, "#SITI AMINAH#12031990#14072017", "person_has_active_booking"),
       Issued(JP, P04, jp, "  budi santoso # 25-01-1987 # 13-07-2017  ", "owner", "2017-07-13", 1),
       Rejected(JP, P05, jp, "#Andi#01021985#15072017", "office_closed")  // Saturday
-          .Next("2017-07-17").ReplyHas("15-07-2017"),
+          .Next("2017-07-17")
+          .ReplyHas("15-07-2017"),
       Rejected(JP, P05, jp, "#Andi#01021985#16072017", "office_closed"),  // Sunday
       Rejected(JP, P05, jp, "#Andi#01021985#07072017", "arrival_date_in_past"),
       Rejected(JP, P05, jp, "#Andi#01021985#10082017", "arrival_beyond_horizon"),
-      Issued(JP, P05, jp, "#Andi#01021985#09082017", "owner", "2017-08-09", 1),  // last day
-      Rejected(JP, P20, jp, "#Anton#31021985#14072017", "invalid_birth_date"),  // 31 February
+      Issued(JP, P05, jp, "#Andi#01021985#09082017", "owner", "2017-08-09", 1),   // last day
+      Rejected(JP, P20, jp, "#Anton#31021985#14072017", "invalid_birth_date"),    // 31 February
       Rejected(JP, P20, jp, "#Anton#01021985#31062017", "invalid_arrival_date"),  // 31 June
       Rejected(JP, P20, jp, "#Anton#01021985#29022018", "invalid_arrival_date"),  // not leap
       Rejected(JP, P20, jp, "#Anton#11072017#14072017", "birth_date_in_future"),  // tomorrow
@@ -225,13 +228,15 @@ std::vector<Row> Table() {
       // ---- Batam: no arrival date (the next open day with room), an e-KTP photo, 07:30-10:00.
       Rejected(BT, P10, "2017-07-20T07:29:59+07:00", "SARI#12121992#JL. SUDIRMAN 5, BATAM",
                "outside_registration_window")
-          .Image().ReplyHas("07:30-10:00 WIB"),
-      Issued(BT, P10, "2017-07-20T07:30:00+07:00", "SARI#12121992#JL. SUDIRMAN 5, BATAM",
-             "owner", "2017-07-21", 1)
+          .Image()
+          .ReplyHas("07:30-10:00 WIB"),
+      Issued(BT, P10, "2017-07-20T07:30:00+07:00", "SARI#12121992#JL. SUDIRMAN 5, BATAM", "owner",
+             "2017-07-21", 1)
           .Image(),
       Issued(BT, P01, bt, "BUDI#25011987#JL. ENGKU PUTRI NO. 1, BATAM CENTRE", "owner",
              "2017-07-21", 2)
-          .Image().Session("08:00"),
+          .Image()
+          .Session("08:00"),
       Rejected(BT, P11, "2017-07-20T08:05:00+07:00", "RUDI#01011980#JL. RAJA ALI HAJI 3",
                "missing_ektp_photo"),
       Rejected(BT, P11, "2017-07-20T08:06:00+07:00", "RUDI#01011980#JL. RAJA ALI HAJI 3",
@@ -262,16 +267,18 @@ std::vector<Row> Table() {
       Rejected(BG, P01, bg, "#Dewi#05051990#07082017", "phone_registered_to_other_adult")
           .ReplyHas("BUDI"),
       Rejected(BG, P01, bg, "#Bayu#07082012#07082017", "phone_registered_to_other_adult"),  // 5
-      Issued(BG, P01, bg, "#Bagus#08082012#07082017", "toddler", "2017-08-07", 4),  // 4
-      Issued(BG, P01, bg, "#Sri#07081957#07082017", "elderly", "2017-08-07", 5),    // 60
+      Issued(BG, P01, bg, "#Bagus#08082012#07082017", "toddler", "2017-08-07", 4),          // 4
+      Issued(BG, P01, bg, "#Sri#07081957#07082017", "elderly", "2017-08-07", 5),            // 60
       Rejected(BG, P01, bg, "#Slamet#08081957#07082017", "phone_registered_to_other_adult"),
       Issued(BG, P07, bg, "#Dewi#05051990#07082017", "owner", "2017-08-07", 6).Label("bg-dewi"),
-      Repeated(BG, P07, bg, "#Dewi#05051990#08082017", "bg-dewi"),  // one booking per person
+      Repeated(BG, P07, bg, "#Dewi#05051990#08082017", "bg-dewi"),      // one booking per person
       Rejected(BG, P08, bg, "#Eko#01011980#17082017", "office_closed")  // Independence Day
-          .Next("2017-08-18").ReplyHas("17-08-2017"),
+          .Next("2017-08-18")
+          .ReplyHas("17-08-2017"),
       Rejected(BG, P08, bg, "#Eko#01011980#19082017", "office_closed"),  // Saturday
       Issued(BG, P08, bg, "#Eko#01011980#18082017", "owner", "2017-08-18", 1)
-          .Label("bg-eko").Image(),  // a photo with the registration as its caption
+          .Label("bg-eko")
+          .Image(),  // a photo with the registration as its caption
       Info(BG, P08, bg, "#cek {code:bg-eko}", "check_booking").ReplyHas("terdaftar"),
       Info(BG, P08, bg, "#cek {messy:bg-eko}", "check_booking").ReplyHas("terdaftar"),
       Info(BG, P07, bg, "#cek {code:bg-eko}", "check_booking").ReplyHas("tidak ditemukan"),
@@ -291,7 +298,8 @@ std::vector<Row> Table() {
       Issued(BG, P30, bg, "#Fajar Nugroho#25/01/1987#08082017", "owner", "2017-08-08", 1),
       Issued(BG, P31, bg, "##Gita#25-01-1987#08-08-2017##", "owner", "2017-08-08", 2),
       Issued(BG, P32, bg, "\n#Hadi\n#25.01.1987\n#08.08.2017\n", "owner", "2017-08-08", 3),
-      Issued(BG, P33, bg, "＃Ｉｎｄｒａ＃２５０１１９８７＃０８０８２０１７", "owner", "2017-08-08", 4),
+      Issued(BG, P33, bg, "＃Ｉｎｄｒａ＃２５０１１９８７＃０８０８２０１７", "owner", "2017-08-08",
+             4),
       Issued(BG, P34, bg, "#Joko   Widodo  #25 01 1987# 8-8-2017", "owner", "2017-08-08", 5),
       Issued(BG, P35, bg, "#Kartini#1987-01-25#2017-08-08", "owner", "2017-08-08", 6),
       Rejected(BG, P36, bg, "#Lina#31021987#08082017", "invalid_birth_date"),
@@ -307,26 +315,33 @@ std::vector<Row> Table() {
 
       // ---- Denpasar: WITA decides today, the sessions and the reply's times.
       Issued(DP, P40, dp, "#Made#01011990#13032018", "owner", "2018-03-13", 1)
-          .Session("08:30").ArriveBy("2018-03-13T08:00:00+08:00").ReplyHas("08:00 WITA"),
+          .Session("08:30")
+          .ArriveBy("2018-03-13T08:00:00+08:00")
+          .ReplyHas("08:00 WITA"),
       Rejected(DP, P41, dp, "#Ketut#01011990#17032018", "office_closed"),  // Nyepi, Saturday
       Rejected(DP, P41, dp, "#Ketut#01011990#27032018", "arrival_beyond_horizon"),
       Issued(DP, P41, dp, "#Ketut#01011990#26032018", "owner", "2018-03-26", 1),
       // 16:30 UTC is already 00:30 on 13 March in Bali: 12 March has passed there.
-      Rejected(DP, P42, "2018-03-12T16:30:00Z", "#Wayan#01011990#12032018",
-               "arrival_date_in_past"),
+      Rejected(DP, P42, "2018-03-12T16:30:00Z", "#Wayan#01011990#12032018", "arrival_date_in_past"),
 
       // ---- Kecil: two bookings a day, then day_full with the next day that has room.
       Issued(KC, P50, kc, "#Ani#01011990#15032018", "owner", "2018-03-15", 1).Session("08:00"),
       Issued(KC, P51, kc, "#Bima#01011991#15032018", "owner", "2018-03-15", 2).Session("10:00"),
       Rejected(KC, P52, kc, "#Citra#01011992#15032018", "day_full")
-          .Next("2018-03-16").ReplyHas("16-03-2018"),
+          .Next("2018-03-16")
+          .ReplyHas("16-03-2018"),
       Issued(KC, P52, kc, "#Citra#01011992#16032018", "owner", "2018-03-16", 1).Session("08:00"),
       // On the day itself, 08:00 can no longer be reached in time; 10:00 still can.
-      Issued(KC, P53, "2018-03-16T09:00:00+07:00", "#Dodi#01011993#16032018", "owner",
-             "2018-03-16", 2)
+      Issued(KC, P53, "2018-03-16T09:00:00+07:00", "#Dodi#01011993#16032018", "owner", "2018-03-16",
+             2)
           .Session("10:00"),
       Rejected(KC, P54, "2018-03-16T09:01:00+07:00", "#Eka#01011994#16032018", "day_full")
           .Next("2018-03-19"),  // Saturday and Sunday are closed
+      // Today with both places left, but 10:00's arrive-by (09:30) has passed: not full, too late.
+      Rejected(KC, P55, "2018-03-19T09:31:00+07:00", "#Fajar#01011995#19032018",
+               "arrival_date_in_past")
+          .Next("2018-03-20")
+          .ReplyHas("20-03-2018"),
   };
 }
 
