@@ -23,9 +23,10 @@ inline constexpr std::size_t kPhoneInputBytesMax = 64;
 // 8, mobile numbers 9..12; E.164 caps the whole number at 15 digits, i.e. 13 after "62".
 inline constexpr std::size_t kNationalDigitsMin = 8;
 inline constexpr std::size_t kNationalDigitsMax = 12;
-// A number from another country, country code included (E.164 allows at most 15 digits; the
-// shortest numbers in use have 8 with their country code).
-inline constexpr std::size_t kInternationalDigitsMin = 8;
+// A number from another country, country code included: what a phone in an event may be
+// (docs/EVENTS.md, 7..15 digits; E.164 allows at most 15, and Niue's are 7 with its country
+// code), so that every number WhatsApp can deliver from is one a query can name.
+inline constexpr std::size_t kInternationalDigitsMin = 7;
 inline constexpr std::size_t kInternationalDigitsMax = 15;
 
 // Normalises a written number: an Indonesian one to "62" followed by the national number, one

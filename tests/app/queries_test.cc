@@ -399,7 +399,7 @@ TEST_F(Queries, PhoneTheLedgerKnowsNothingOfIsNotFound) {
 
 TEST_F(Queries, PhoneRefusesBadInputNamingTheField) {
   ExpectBadField(QueryPhone(L(), "not a phone"), "phone");
-  ExpectBadField(QueryPhone(L(), "+1 555 010"), "phone");  // 7 digits: too short anywhere
+  ExpectBadField(QueryPhone(L(), "+1 555 01"), "phone");  // 6 digits: too short anywhere
   ExpectBadField(QueryPhone(L(), kPhoneA, 0), "limit");
   ExpectBadField(QueryPhone(L(), kPhoneA, kQueryLimitMax + 1), "limit");
 }

@@ -230,7 +230,7 @@ TEST(OfficeConfigErrors, BadValuesNameTheFieldPath) {
 TEST(OfficeConfigErrors, PhoneNumbers) {
   ExpectError(
       [](json::object& f) {
-        Office(f, 0)["whatsapp_numbers"] = json::array{json::object{{"display", "+1 415 555"}}};
+        Office(f, 0)["whatsapp_numbers"] = json::array{json::object{{"display", "+1 415 55"}}};
       },
       "offices[0].whatsapp_numbers[0].display", "digits with its country code");
   ExpectError(

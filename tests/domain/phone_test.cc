@@ -31,7 +31,7 @@ TEST(PhoneNormalize, RejectsWithAReason) {
       {"", "no digits"},
       {"   ", "no digits"},
       {"+0 415 555 0100", "country code that starts with 0"},
-      {"+1 415 555", "7 digits with its country code"},
+      {"+1 415 55", "6 digits with its country code"},
       {"+1 415 555 0100 12345", "16 digits with its country code"},
       {"0811 abc 333", "only digits"},
       {"08111100333#", "only digits"},
@@ -62,6 +62,7 @@ TEST(PhoneNormalize, ANumberFromAnotherCountryIsWrittenWithItsCountryCode) {
     EXPECT_EQ(*n, "16505551234") << written;
   }
   EXPECT_EQ(*NormalizePhone("0065 6123 4567"), "6561234567");
+  EXPECT_EQ(*NormalizePhone("+683 4002"), "6834002");  // Niue: 7 digits, as short as an event's
   EXPECT_TRUE(IsNormalizedPhone("16505551234"));
   EXPECT_EQ(NationalForm("16505551234"), "+16505551234");
 }
