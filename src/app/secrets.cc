@@ -202,7 +202,7 @@ const ApiToken* Secrets::FindToken(std::string_view presented) const {
   return found;
 }
 
-Result<Secrets> LoadSecrets(const std::string& path) {
+Result<Secrets> LoadSecrets(const std::string& path, BookingCodeKey key) {
   Secrets secrets;
   std::error_code fs_ec;
   if (!path.empty() && std::filesystem::exists(path, fs_ec)) {
@@ -220,7 +220,7 @@ Result<Secrets> LoadSecrets(const std::string& path) {
     if (ec) return Status::InvalidArgument("ANTREAN_API_TOKENS: not valid JSON");
     if (Status s = ParseTokens("ANTREAN_API_TOKENS", v, &secrets); !s.ok()) return s;
   }
-  if (secrets.booking_code_key.size() < kCodeKeyBytesMin) {
+  if (key == BookingCodeKey::kRequired && secrets.booking_code_key.size() < kCodeKeyBytesMin) {
     return Status::InvalidArgument(
         "no booking-code key of at least " + std::to_string(kCodeKeyBytesMin) +
         " bytes: set \"booking_code_key\" in " + (path.empty() ? "the secrets file" : path) +

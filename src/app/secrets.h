@@ -61,9 +61,12 @@ struct Secrets {
 
 // Reads `path` if it exists (a missing file is fine when the environment supplies everything),
 // then applies the environment. InvalidArgument names the file and field; a missing or short
-// booking-code key is an error. The service's own fields are optional here; `antrean serve`
-// says which it needs.
-Result<Secrets> LoadSecrets(const std::string& path);
+// booking-code key is an error, unless the caller decides nothing (`antrean send` only signs a
+// webhook) and says so. The service's own fields are optional here; `antrean serve` says which
+// it needs.
+enum class BookingCodeKey { kRequired, kNotNeeded };
+Result<Secrets> LoadSecrets(const std::string& path,
+                            BookingCodeKey key = BookingCodeKey::kRequired);
 
 // Creates `path` (mode 0600) with a fresh random booking-code key, app secret and verify token,
 // unless it exists. Returns true when it created the file.

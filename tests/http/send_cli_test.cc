@@ -20,16 +20,17 @@ class SendCli : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(node_.ok()); }
 
-  // `antrean send` with the test node's app secret (from the environment, as the README allows;
-  // the secrets loader wants a booking-code key too).
+  // `antrean send` with the test node's app secret from the environment, as the README allows,
+  // and nothing else: it signs a webhook and decides nothing, so needs no booking-code key.
   support::CliRun Send(const std::vector<std::string>& args,
                        const std::string& config = support::SampleOfficeFile()) {
     std::vector<std::string> all = {
         "send", "--url", node_.url(), "--config", config, "--secrets", dir_.path() + "/none.json"};
     all.insert(all.end(), args.begin(), args.end());
-    return support::RunAntrean(all, dir_.path(),
-                               std::string("ANTREAN_WHATSAPP_APP_SECRET=") + support::kAppSecret +
-                                   " ANTREAN_BOOKING_CODE_KEY=send-test-key-0123456789");
+    return support::RunAntrean(
+        all, dir_.path(),
+        std::string("-u ANTREAN_BOOKING_CODE_KEY ANTREAN_WHATSAPP_APP_SECRET=") +
+            support::kAppSecret);
   }
 
   support::TempDir dir_;

@@ -241,7 +241,9 @@ int RunSend(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     err << "antrean send: no office \"" << *args->Get("office") << "\" in the office file\n";
     return kExitUsage;
   }
-  auto secrets = app::LoadSecrets(args->Get("secrets").value_or("var/secrets.json"));
+  // Only the app secret, to sign with: send decides nothing, so needs no booking-code key.
+  auto secrets = app::LoadSecrets(args->Get("secrets").value_or("var/secrets.json"),
+                                  app::BookingCodeKey::kNotNeeded);
   if (!secrets.ok() || secrets->whatsapp_app_secret.empty()) {
     err << "antrean send: "
         << (secrets.ok() ? "no whatsapp.app_secret to sign with" : secrets.status().message())
