@@ -502,9 +502,6 @@ class RowEdit {
   std::optional<Row> copy_;
 };
 
-template <class Row>
-Result<RowEdit<Row>> EditRow(StateRows& rows, std::string key);
-
 // Reads and decodes a row; a default-constructed row when absent.
 template <class Row>
 Result<Row> LoadRow(StateReader& reader, const std::string& key) {

@@ -295,13 +295,13 @@ class ScratchRows final : public StateRows {
     return nullptr;
   }
 
-  // Waits for the write; the rows written stay readable (and in memory) until the next Flush.
   // A row in neither window: absent when the filter knows it was never written, else the store's.
   Result<std::optional<std::string>> ReadStored(std::string_view key) const {
     if (!filter_.MayContain(key)) return std::optional<std::string>();
     return store_.Get(key);
   }
 
+  // Waits for the write; the rows written stay readable (and in memory) until the next Flush.
   Status Wait() {
     if (!writing_.valid()) return Status::Ok();
     return writing_.get();
@@ -349,7 +349,7 @@ struct ReadEvent {
   bool included = false;               // within as_of (always, without it)
   std::string actor;                   // the envelope's cause actor
   std::optional<events::Event> event;  // decoded when a fold reads its type
-  Status failed;  // it does not decode, or it is missing: the rebuild stops at it
+  Status failed;                       // it does not decode: the rebuild stops at it
 };
 
 // Reads the log and decodes the events the folds read on a thread of its own, ahead of the
@@ -396,22 +396,11 @@ class EventReader {
     std::vector<ReadEvent> batch;
     batch.reserve(kBatchEvents);
     Status scanned = Status::Ok();
-    std::uint64_t expected = 1;
     if (until > 0) {
+      // A hole in the log ends the scan with its error (store::Ledger::Scan): the folds stop
+      // there, and the rebuild returns it.
       scanned = ledger.Scan(1, until, [&](const store::EventView& v) {
         ReadEvent& e = batch.emplace_back();
-        if (v.seq != expected) {
-          // A log with a hole is not the ledger's history: folding on would rebuild views of
-          // events that are not all there, and call them identical to a state built from all.
-          e.seq = expected;
-          e.failed = Status::Corruption(
-              "event " + std::to_string(expected) + " is missing (the log goes from " +
-              std::to_string(expected - 1) + " to " + std::to_string(v.seq) +
-              "); run `antrean verify` and restore the ledger from a copy");
-          Hand(batch);
-          return false;
-        }
-        ++expected;
         e.seq = v.seq;
         e.recorded_at_us = v.recorded_at_us;
         e.included = !as_of_us || v.recorded_at_us <= *as_of_us;

@@ -91,34 +91,29 @@ bool IsActive(const BookingRow& b, domain::Instant at) {
   return b.status == "arrived" || (b.status == "issued" && at.micros_since_epoch <= b.arrive_by_us);
 }
 
-// The first session of `date` with room that the applicant can still reach in time.
-Result<std::optional<std::size_t>> FindSession(Ctx& c, const Date& date) {
+// The first session of `date` with room that the applicant can still reach in time; without one,
+// whether the day still has places (too late to reach them) or is full.
+struct FoundSession {
+  std::optional<std::size_t> session;
+  bool places_left = false;
+};
+Result<FoundSession> FindSession(Ctx& c, const Date& date) {
   auto day = ReadRow<DayRow>(c.state, DayRowKey(c.office.id, domain::FormatDate(date)));
   if (!day.ok()) return day.status();
   DayRow row = day->value_or(DayRow{});
-  if (row.issued >= static_cast<std::uint32_t>(c.office.daily_quota)) {
-    return std::optional<std::size_t>();
-  }
+  FoundSession found;
+  if (row.issued >= static_cast<std::uint32_t>(c.office.daily_quota)) return found;
   for (std::size_t i = 0; i < c.office.sessions.size(); ++i) {
     const std::uint32_t taken = row.Taken(domain::FormatTimeOfDay(c.office.sessions[i].start));
     if (taken >= static_cast<std::uint32_t>(c.office.sessions[i].capacity)) continue;
+    found.places_left = true;
     auto by = ArriveBy(c.office, date, c.office.sessions[i].start);
-    if (by.ok() && *by >= c.msg.at) return std::optional<std::size_t>(i);
+    if (by.ok() && *by >= c.msg.at) {
+      found.session = i;
+      return found;
+    }
   }
-  return std::optional<std::size_t>();
-}
-
-// Whether some session of the day still has a place, reachable in time or not.
-Result<bool> HasPlaces(Ctx& c, const Date& date) {
-  auto day = ReadRow<DayRow>(c.state, DayRowKey(c.office.id, domain::FormatDate(date)));
-  if (!day.ok()) return day.status();
-  DayRow row = day->value_or(DayRow{});
-  if (row.issued >= static_cast<std::uint32_t>(c.office.daily_quota)) return false;
-  for (const auto& session : c.office.sessions) {
-    const std::uint32_t taken = row.Taken(domain::FormatTimeOfDay(session.start));
-    if (taken < static_cast<std::uint32_t>(session.capacity)) return true;
-  }
-  return false;
+  return found;
 }
 
 // The first open day in [from, to] with a reachable session with room; nullopt if none.
@@ -127,7 +122,7 @@ Result<std::optional<Date>> NextDateWithRoom(Ctx& c, Date from, const Date& to) 
     if (c.office.IsOpenOn(d)) {
       auto s = FindSession(c, d);
       if (!s.ok()) return s.status();
-      if (s->has_value()) return std::optional<Date>(d);
+      if (s->session) return std::optional<Date>(d);
     }
     auto next = domain::AddDays(d, 1);
     if (!next.ok()) break;
@@ -322,26 +317,22 @@ Status Register(Ctx& c, const domain::Registration& reg) {
   }
   auto session = FindSession(c, *date);
   if (!session.ok()) return session.status();
-  if (!session->has_value()) {
+  if (!session->session) {
     auto after = domain::AddDays(*date, 1);
     std::string next = after.ok() ? NextDateText(c, *after) : "";
-    if (*date == c.now.date) {
+    if (*date == c.now.date && session->places_left) {
       // Today, with places left but every session's arrive-by time gone: the day is not full,
       // and the applicant must not be told it is. Coming today is what is too late.
-      auto places = HasPlaces(c, *date);
-      if (!places.ok()) return places.status();
-      if (*places) {
-        Reject(c, "arrival_date_in_past",
-               "Batas waktu kedatangan untuk hari ini (" + UserDate(*date) + ") sudah lewat.",
-               {{"date", UserDate(*date)}}, parsed, next);
-        return Status::Ok();
-      }
+      Reject(c, "arrival_date_in_past",
+             "Batas waktu kedatangan untuk hari ini (" + UserDate(*date) + ") sudah lewat.",
+             {{"date", UserDate(*date)}}, parsed, next);
+      return Status::Ok();
     }
     Reject(c, "day_full", "Kuota tanggal " + UserDate(*date) + " sudah penuh.",
            {{"date", UserDate(*date)}}, parsed, next);
     return Status::Ok();
   }
-  return Issue(c, reg, relation, *date, **session);
+  return Issue(c, reg, relation, *date, *session->session);
 }
 
 std::string StatusText(std::string_view status) {

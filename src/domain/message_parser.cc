@@ -140,7 +140,9 @@ constexpr Composition kCompositions[] = {
 
 // Appends `cp` to `out`, composed with the letter before it where NFC would.
 void PushComposed(char32_t cp, Text* out) {
-  if (!out->empty() && In(out->back(), 'A', 'z')) {
+  // Only a combining mark (U+0300..U+036F) after an ASCII letter can compose: every other
+  // character of a message is appended without looking at the table.
+  if (In(cp, 0x0300, 0x036F) && !out->empty() && In(out->back(), 'A', 'z')) {
     for (const Composition& c : kCompositions) {
       if (c.mark != cp) continue;
       for (std::size_t i = 0; c.bases[i] != '\0'; ++i) {

@@ -65,11 +65,13 @@ std::optional<std::string> AfterInternationalPrefix(const std::string& digits, b
 }
 
 // Splits off the prefix and returns the national significant number of an Indonesian number.
-Result<std::string> NationalNumber(std::string_view written, const std::string& digits, bool plus) {
+// `international`: the digits after "+" or "00", which then start with "62".
+Result<std::string> NationalNumber(std::string_view written, const std::string& digits,
+                                   const std::optional<std::string>& international) {
   const std::string cc(kIndonesiaCountryCode);
   std::string national;
-  if (auto rest = AfterInternationalPrefix(digits, plus)) {
-    national = DropRedundantTrunkZero(rest->substr(cc.size()));
+  if (international) {
+    national = DropRedundantTrunkZero(international->substr(cc.size()));
   } else if (digits.starts_with("0")) {
     national = digits.substr(1);
   } else if (digits.starts_with(cc)) {
@@ -96,11 +98,11 @@ Result<std::string> NormalizePhone(std::string_view written) {
   bool plus = false;
   Status s = CollectDigits(written, &digits, &plus);
   if (!s.ok()) return s;
-  if (auto rest = AfterInternationalPrefix(digits, plus);
-      rest && !rest->starts_with(kIndonesiaCountryCode)) {
-    return InternationalNumber(written, *rest);
+  const std::optional<std::string> international = AfterInternationalPrefix(digits, plus);
+  if (international && !international->starts_with(kIndonesiaCountryCode)) {
+    return InternationalNumber(written, *international);
   }
-  Result<std::string> national = NationalNumber(written, digits, plus);
+  Result<std::string> national = NationalNumber(written, digits, international);
   if (!national.ok()) return national.status();
   if (national->empty() || national->front() == '0') {
     return Status::InvalidArgument("phone number " + Quote(written) +

@@ -253,7 +253,9 @@ class Ledger {
   virtual LedgerStats GetStats() const = 0;
 
   // Calls `fn` for each event with from_seq <= seq <= to_seq, in order, until it returns false.
-  // Errors: Corruption when a stored record cannot be decoded (names the seq).
+  // Errors: Corruption when a stored record cannot be decoded, or when an event is missing (a
+  // hole left by deleting it behind the ledger's back), naming the seq; the events before it have
+  // been given to `fn`.
   virtual Status Scan(std::uint64_t from_seq, std::uint64_t to_seq,
                       const std::function<bool(const EventView&)>& fn) const = 0;
 

@@ -869,11 +869,20 @@ Status RocksLedger::Scan(std::uint64_t from_seq, std::uint64_t to_seq,
   if (to_seq != ~std::uint64_t{0}) ro.iterate_upper_bound = &upper_slice;
   ro.readahead_size = 2 * 1024 * 1024;  // scans are sequential: read ahead in large steps
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
-  for (it->Seek(record::EventKey(from_seq)); it->Valid(); it->Next()) {
+  std::uint64_t expected = from_seq;
+  for (it->Seek(record::EventKey(from_seq)); it->Valid(); it->Next(), ++expected) {
     EventView v;
     std::uint64_t key_seq = 0;
     if (!record::ParseEventKey({it->key().data(), it->key().size()}, &key_seq)) {
       return Status::Corruption("an events key is not 8 bytes");
+    }
+    // A log with a hole is not the ledger's history: a reader going on (a rebuild, a follower)
+    // would build on events that are not all there.
+    if (key_seq != expected) {
+      return Status::Corruption("event " + std::to_string(expected) +
+                                " is missing (the log goes from " + std::to_string(expected - 1) +
+                                " to " + std::to_string(key_seq) +
+                                "); run `antrean verify` and restore the ledger from a copy");
     }
     if (auto s = record::Decode({it->value().data(), it->value().size()}, &v); !s.ok()) {
       return Status::Corruption("seq " + std::to_string(key_seq) + ": " + s.message());

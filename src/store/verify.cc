@@ -187,7 +187,7 @@ Result<Fingerprint> LedgerVerifier::IndexPass(ChainFault* fault) const {
       // It names no event, so there is no seq to give: 0, and the entry's key itself, in hex
       // (`ldb --column_family=index --hex` shows it so), says which one.
       KeepFirst(fault, {Problem::kIndexDangling, 0,
-                        "index entry 0x" + ToHex(entry.substr(0, kIndexKeyBytesMax + 9)) +
+                        "index entry 0x" + ToHex(entry.substr(0, kIndexKeyBytesMax)) +
                             " is malformed: it has no 0x00 and 8-byte seq suffix, so it names "
                             "no event (seq 0 here)"});
       continue;

@@ -284,6 +284,32 @@ TEST_F(TamperTest, AMalformedIndexEntryIsNamedByItsKey) {
       << report.detail;
 }
 
+// Every reader of the log (a rebuild, the events feed, dump, the outbox) stops at a hole, naming
+// the missing event, after the events before it.
+TEST_F(TamperTest, AScanStopsAtADeletedEventNamingIt) {
+  {
+    RawDb db(dir_, Uncompressed());
+    db.Delete(db.events(), EventKey(88));
+  }
+  Ledger::Options options;
+  options.read_only = true;
+  options.create_if_missing = false;
+  auto ledger = Ledger::Open(dir_, options);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  std::uint64_t last = 0;
+  const Status s = (*ledger)->Scan(1, ~std::uint64_t{0}, [&](const EventView& v) {
+    last = v.seq;
+    return true;
+  });
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("event 88 is missing"), std::string::npos) << s.ToString();
+  EXPECT_EQ(last, 87u);
+  // A scan that starts past the hole is whole.
+  std::uint64_t seen = 0;
+  EXPECT_TRUE((*ledger)->Scan(89, 100, [&](const EventView&) { return ++seen, true; }).ok());
+  EXPECT_EQ(seen, 12u);
+}
+
 TEST_F(TamperTest, SwappedEventsAreKeyMismatchAtTheLower) {
   {
     RawDb db(dir_, Uncompressed());
