@@ -7,12 +7,10 @@
 #include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -21,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/scratch_dir.h"
 #include "common/string_map.h"
 #include "events/codec.h"
 #include "events/upcast.h"
@@ -42,26 +41,6 @@ std::string BigEndian8(std::uint64_t v) {
   std::string out(8, '\0');
   for (int i = 0; i < 8; ++i) out[7 - i] = static_cast<char>((v >> (8 * i)) & 0xFF);
   return out;
-}
-
-// Creates a fresh, empty directory inside `base` (created if missing).
-Result<std::string> MakeScratchDir(const std::string& base_in) {
-  std::string base = base_in;
-  if (base.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(base, ec);
-  if (ec) {
-    return Status::InvalidArgument("cannot create the scratch directory " + base + ": " +
-                                   ec.message());
-  }
-  std::string tmpl = base + "/antrean-replay.XXXXXX";
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    return Status::InvalidArgument("cannot create a scratch directory in " + base);
-  }
-  return tmpl;
 }
 
 }  // namespace
@@ -455,7 +434,7 @@ class EventReader {
 }  // namespace
 
 Result<Rebuilt> Rebuild(const store::Ledger& ledger, const RebuildOptions& options) {
-  auto dir = MakeScratchDir(options.scratch_dir);
+  auto dir = MakeScratchDir(options.scratch_dir, "antrean-replay");
   if (!dir.ok()) return dir.status();
   auto owned = std::make_unique<RebuiltState::Impl>();
   RebuiltState::Impl& store = *owned;

@@ -416,6 +416,25 @@ events::MessageReceived Received(const InboundMessage& m, const OfficeConfig* of
   return e;
 }
 
+}  // namespace
+
+InboundMessage MessageOf(const events::MessageReceived& e, domain::Instant at) {
+  InboundMessage m;
+  m.message_id = e.message_id;
+  m.office = e.office;
+  m.from = e.from;
+  m.to = e.to;
+  m.profile_name = e.profile_name;
+  m.kind = e.kind;
+  m.text = e.text;
+  m.media = e.media;
+  m.at = at;
+  m.channel = e.channel;
+  return m;
+}
+
+namespace {
+
 // Message kinds whose text (or caption) is read; other kinds are recorded, and some answered.
 bool CarriesText(std::string_view kind) {
   return kind == "text" || kind == "image" || kind == "document" || kind == "video";

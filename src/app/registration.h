@@ -73,6 +73,11 @@ struct Decision {
 Result<Decision> DecideMessage(const domain::OfficeConfig* office, const InboundMessage& message,
                                StateReader& state, std::string_view code_key);
 
+// The message a "message received" event records, as DecideMessage was given it (`at` is the
+// event's recorded_at): the inverse of the event DecideMessage makes first (app/recheck.h decides
+// recorded messages again with it).
+InboundMessage MessageOf(const events::MessageReceived& received, domain::Instant at);
+
 // Whole years from `birth` to `on` (0 if `on` is before `birth`).
 int AgeInYears(const domain::Date& birth, const domain::Date& on);
 // The arrival deadline of a session: its start minus the office's arrive_early_minutes.

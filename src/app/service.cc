@@ -95,6 +95,21 @@ events::OfficeConfigurationApplied ConfigurationApplied(const domain::OfficeConf
   return e;
 }
 
+std::string CounterCauseId(std::string_view type, const domain::OfficeConfig& office,
+                           std::string_view subject, domain::Instant at) {
+  std::string id(type);
+  id.append("@").append(office.id).append("@").append(subject).append("@");
+  id += domain::FormatRfc3339(at, office.time_zone);
+  return id;
+}
+
+std::string ReviewCauseId(std::string_view type, std::string_view subject, domain::Instant at) {
+  std::string id(type);
+  id.append("@").append(subject).append("@");
+  id += domain::FormatRfc3339(at, 0);
+  return id;
+}
+
 class Service::Impl final : public projections::StateRows {
  public:
   Impl(store::Ledger& ledger, domain::OfficeDirectory offices, Options options)
@@ -153,6 +168,12 @@ class Service::Impl final : public projections::StateRows {
   Status health() {
     std::lock_guard lk(mu_);
     return failed_;
+  }
+  std::uint64_t decided_seq() {
+    std::lock_guard lk(mu_);
+    // next_seq_ is set by each Append; with nothing in flight, the head is the truth (tools and
+    // tests may append between commands, as Append itself allows for).
+    return in_flight_ == 0 ? ledger_.GetHead().seq : next_seq_ - 1;
   }
 
  private:
@@ -531,10 +552,8 @@ void Service::Impl::SubmitCounter(C c, std::string_view type, std::string_view s
   }
   // Without a request id the cause is the command itself: type, office, subject (the code or the
   // application number) and time, so that two commands never share one.
-  c.ctx.cause_id = c.ctx.request_id.empty()
-                       ? std::string(type) + "@" + c.ctx.office + "@" + std::string(subject) + "@" +
-                             domain::FormatRfc3339(c.ctx.at, office->time_zone)
-                       : c.ctx.request_id;
+  c.ctx.cause_id = c.ctx.request_id.empty() ? CounterCauseId(type, *office, subject, c.ctx.at)
+                                            : c.ctx.request_id;
   Result<Decision> decision = decide(*office, c);
   if (!decision.ok()) return Refuse(decision.status(), done);
   if (Status s = RecordConfiguration(*office, &*decision); !s.ok()) return Refuse(s, done);
@@ -549,9 +568,7 @@ void Service::Impl::SubmitReview(const C& c, std::string_view type, std::string_
   const std::string key = c.ctx.request_id.empty() ? "" : RequestIdempotencyKey(c.ctx.request_id);
   if (!key.empty() && AnsweredAsDuplicate(key, done)) return;
   const std::string cause =
-      c.ctx.request_id.empty()
-          ? std::string(type) + "@" + std::string(subject) + "@" + domain::FormatRfc3339(c.ctx.at, 0)
-          : c.ctx.request_id;
+      c.ctx.request_id.empty() ? ReviewCauseId(type, subject, c.ctx.at) : c.ctx.request_id;
   Result<Decision> decision = decide(c);
   if (!decision.ok()) return Refuse(decision.status(), done);
   Append(std::move(decision).value(), {c.ctx.at.micros_since_epoch, cause, c.ctx.auditor, key},
@@ -696,6 +713,8 @@ const domain::OfficeDirectory& Service::offices() const { return impl_->offices(
 void Service::SetOffices(domain::OfficeDirectory offices) { impl_->SetOffices(std::move(offices)); }
 
 Status Service::health() const { return impl_->health(); }
+
+std::uint64_t Service::decided_seq() const { return impl_->decided_seq(); }
 
 projections::StateUpgradeReport Service::upgraded() const { return impl_->upgraded(); }
 

@@ -41,6 +41,14 @@ struct CommandResult {
 // digest that identifies them (the digest the ledger records and the API shows).
 events::OfficeConfigurationApplied ConfigurationApplied(const domain::OfficeConfig& office);
 
+// The cause id of a command sent without a request id: the command itself, so that two commands
+// never share one. A counter command's is "<type>@<office>@<subject>@<at in the office's offset>"
+// (the subject: the code as typed, or the application number); a review command's
+// "<type>@<subject>@<at in UTC>" (the phone, or the flag id). With a request id, that is the cause.
+std::string CounterCauseId(std::string_view type, const domain::OfficeConfig& office,
+                           std::string_view subject, domain::Instant at);
+std::string ReviewCauseId(std::string_view type, std::string_view subject, domain::Instant at);
+
 class Service {
  public:
   struct Options {
@@ -70,6 +78,10 @@ class Service {
   void Submit(const Command& command, Done done);
   // Waits until every submitted command has called its `done`.
   void Drain();
+  // The sequence number of the last event decided so far, appended or still in flight (the head's
+  // while nothing is in flight). Read between two Submits, it tells how many events the first one
+  // decided, before they are durable (app/recheck.h pipelines on it).
+  std::uint64_t decided_seq() const;
 
   const domain::OfficeDirectory& offices() const;
   // Replaces the office rules (a reloaded office file). Like Submit, must not overlap with Submit;

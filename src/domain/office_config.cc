@@ -877,6 +877,29 @@ Result<OfficeDirectory> LoadOfficeDirectory(std::string_view json_text,
   }
 }
 
+Result<OfficeDirectory> LoadRecordedOffices(const std::vector<json::object>& recorded,
+                                            std::string_view source_name) {
+  json::array offices;
+  for (json::object office : recorded) {
+    if (json::value* numbers = office.if_contains("whatsapp_numbers");
+        numbers && numbers->is_array()) {
+      for (json::value& n : numbers->as_array()) {
+        if (!n.is_object()) continue;
+        n.as_object().erase("digits");
+        if (const json::value* id = n.as_object().if_contains("phone_number_id");
+            id && id->is_null()) {
+          n.as_object().erase("phone_number_id");
+        }
+      }
+    }
+    offices.push_back(std::move(office));
+  }
+  json::object file;
+  file["format_version"] = kOfficeFileFormatVersion;
+  file["offices"] = std::move(offices);
+  return LoadOfficeDirectory(json::serialize(file), source_name);
+}
+
 Result<OfficeDirectory> LoadOfficeDirectoryFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError(path + ": cannot open for reading");

@@ -167,6 +167,13 @@ class OfficeDirectory {
 // error message: "config/offices.json: offices[2].sessions[1].start: expected HH:MM, got ...".
 Result<OfficeDirectory> LoadOfficeDirectory(std::string_view json_text,
                                             std::string_view source_name);
+// The offices whose configurations "office configuration applied" events recorded, each in
+// CanonicalJson's form, loaded as the office file would load them (`antrean recheck` decides
+// again with them). The recorded form also names each number's digits, which are derived from its
+// display and so dropped here, and writes null for an optional value that is absent. Errors as
+// LoadOfficeDirectory's, starting with `source_name`.
+Result<OfficeDirectory> LoadRecordedOffices(const std::vector<boost::json::object>& recorded,
+                                            std::string_view source_name);
 // Reads the file (at most kOfficeFileBytesMax bytes) and loads it. IOError if it cannot be read.
 Result<OfficeDirectory> LoadOfficeDirectoryFile(const std::string& path);
 

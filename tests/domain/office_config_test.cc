@@ -365,6 +365,34 @@ TEST(OfficeConfigCanonical, IsSortedNormalisedJson) {
   EXPECT_LT(all.find("\"id\":\"bogor\""), all.find("\"id\":\"denpasar\""));
 }
 
+TEST(OfficeConfigCanonical, RecordedConfigurationsLoadAsTheSameRules) {
+  // What an "office configuration applied" event records loads back as the same rules, byte for
+  // byte: `antrean recheck` decides again with them. Kecil has no phone_number_id (null in the
+  // recorded form) and Batam a registration window; the others have neither.
+  Result<OfficeDirectory> dir = LoadMutated([](json::object& f) {
+    f["offices"].as_array().push_back(json::parse(R"({"id": "kecil", "name": "Kecil",
+        "whatsapp_numbers": [{"display": "0811 0000 0099"}]})"));
+  });
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  std::vector<json::object> recorded;
+  for (const OfficeConfig& o : dir->offices()) {
+    recorded.push_back(json::parse(CanonicalJson(o)).as_object());
+  }
+  Result<OfficeDirectory> back = LoadRecordedOffices(recorded, "recorded");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(CanonicalJson(*back), CanonicalJson(*dir));
+  ASSERT_NE(back->FindById("kecil"), nullptr);
+  EXPECT_EQ(back->FindById("kecil")->whatsapp_numbers[0].phone_number_id, "");
+
+  // A recorded configuration this build cannot read is refused, naming where.
+  recorded[0]["sessions"] = "08:00";
+  Result<OfficeDirectory> bad = LoadRecordedOffices(recorded, "recorded at seq 7");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("recorded at seq 7: offices[0].sessions"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 TEST(OfficeConfigReply, RendersPlaceholders) {
   EXPECT_EQ(
       RenderReply("Kode {code}, datang {arrive_by}.", {{"code", "AB12"}, {"arrive_by", "07:30"}}),

@@ -82,8 +82,8 @@ std::optional<std::string> Args::Get(std::string_view flag) const {
 const std::map<std::string, Command>& Commands() {
   static const std::map<std::string, Command> commands = [] {
     std::map<std::string, Command> all;
-    for (auto* group : {&LedgerCommands, &IngestCommands, &ReplayCommands, &QueryCommands,
-                        &ServeCommands, &SimulateCommands}) {
+    for (auto* group : {&LedgerCommands, &IngestCommands, &ReplayCommands, &RecheckCommands,
+                        &QueryCommands, &ServeCommands, &SimulateCommands}) {
       for (auto& c : group()) {
         std::string name = c.name;
         all.emplace(std::move(name), std::move(c));

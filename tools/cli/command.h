@@ -53,6 +53,7 @@ struct Command {
 std::vector<Command> LedgerCommands();    // verify, digest, dump (ledger_commands.cc)
 std::vector<Command> IngestCommands();    // ingest (ingest_command.cc)
 std::vector<Command> ReplayCommands();    // replay (replay_command.cc)
+std::vector<Command> RecheckCommands();   // recheck (recheck_command.cc)
 std::vector<Command> QueryCommands();     // board, show booking|phone|identity|blacklist|flags
 std::vector<Command> ServeCommands();     // serve, send, token add, secrets init (serve_command.cc)
 std::vector<Command> SimulateCommands();  // simulate, simulate score (simulate_command.cc)
