@@ -159,8 +159,7 @@ Result<Decision> DecideApplicationProgress(const domain::OfficeConfig& office,
   return d;
 }
 
-Result<Decision> DecideExpiries(const domain::OfficeDirectory& offices,
-                                const ClockTickCommand& c, const std::vector<std::string>& codes,
+Result<Decision> DecideExpiries(const ClockTickCommand& c, const std::vector<std::string>& codes,
                                 StateReader& state) {
   Decision d;
   d.outcome.kind = Outcome::Kind::kExpired;
@@ -170,11 +169,11 @@ Result<Decision> DecideExpiries(const domain::OfficeDirectory& offices,
     if (!row->has_value() || (*row)->status != "issued") continue;
     const BookingRow& b = **row;
     if (b.arrive_by_us >= c.at.micros_since_epoch) continue;  // not yet past its deadline
-    const domain::OfficeConfig* office = offices.FindById(b.office);
-    const std::string at = office != nullptr ? Local(c.at, *office)
-                                             : domain::FormatRfc3339(c.at, 0);
-    d.events.emplace_back(
-        events::BookingExpired{b.code, b.office, b.date, b.arrive_by, at, b.phone});
+    auto offset = domain::Rfc3339UtcOffsetMinutes(b.arrive_by);
+    if (!offset.ok())
+      return Status::Corruption("booking " + b.code + ": " + offset.status().message());
+    d.events.emplace_back(events::BookingExpired{b.code, b.office, b.date, b.arrive_by,
+                                                 domain::FormatRfc3339(c.at, *offset), b.phone});
     ++d.outcome.expired;
   }
   return d;

@@ -76,9 +76,10 @@ Result<Decision> DecideDocuments(const domain::OfficeConfig& office,
 Result<Decision> DecideApplicationProgress(const domain::OfficeConfig& office,
                                            const ApplicationProgressCommand& command);
 // `codes` are the bookings whose deadline is before `at` (the service finds them from the
-// deadline rows); each still issued is expired. Offices give each expiry its local offset.
-Result<Decision> DecideExpiries(const domain::OfficeDirectory& offices,
-                                const ClockTickCommand& command,
+// deadline rows); each still issued is expired. Each expiry is told in its booking's own offset
+// (its arrive_by's), not the office file's: an office taken out of the file keeps its bookings'
+// time, and the tick's events depend on nothing but the state (app/recheck.h decides it again).
+Result<Decision> DecideExpiries(const ClockTickCommand& command,
                                 const std::vector<std::string>& codes, StateReader& state);
 
 }  // namespace antrean::app

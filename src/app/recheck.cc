@@ -289,7 +289,14 @@ std::string Explain(const store::RecordedEvent& recorded, const store::RecordedE
   }
   if (recorded.payload != decided.payload) {
     const std::string member = PayloadDifference(recorded.payload, decided.payload);
-    return recorded.type + ": " + (member.empty() ? "its payload's bytes differ" : member);
+    if (member.empty()) return recorded.type + ": its payload's bytes differ";
+    // Every booking code differs when the key does: say so where it shows first.
+    const bool code = recorded.type == events::BookingCodeIssued::kType &&
+                      member.rfind("payload member \"code\"", 0) == 0;
+    return recorded.type + ": " + member +
+           (code ? " (codes are derived with the booking-code key: is it the key the service "
+                   "ran with?)"
+                 : "");
   }
   if (recorded.cause != decided.cause) {
     return recorded.type + ": the ledger records the cause \"" + recorded.cause.id + "\" by \"" +

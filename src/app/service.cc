@@ -70,10 +70,22 @@ void FillFromEvent(const events::Event& event, Outcome* o) {
         } else if constexpr (std::is_same_v<T, events::ApplicantArrived>) {
           o->kind = Outcome::Kind::kArrived;
           o->booking_code = e.code;
+          o->queue_number = e.queue_number;
+          o->date = e.date;
+          o->session = e.session;
+          o->arrive_by = e.arrive_by;
         } else if constexpr (std::is_same_v<T, events::BookingForfeited>) {
+          // The session and queue number are the booking's: Reconstruct reads them.
           o->kind = Outcome::Kind::kForfeited;
           o->booking_code = e.code;
           o->reason = e.reason;
+          o->date = e.date;
+          o->arrive_by = e.arrive_by;
+        } else if constexpr (std::is_same_v<T, events::IdentityChecked> ||
+                             std::is_same_v<T, events::DocumentsSubmitted> ||
+                             std::is_same_v<T, events::DocumentsReturned>) {
+          o->kind = Outcome::Kind::kRecorded;
+          o->booking_code = e.code;
         } else if constexpr (std::is_same_v<T, events::ArrivalRejected>) {
           o->kind = Outcome::Kind::kArrivalRejected;
           o->booking_code = e.code;
@@ -328,6 +340,15 @@ CommandResult Service::Impl::Reconstruct(const store::AppendResult& prior) {
     r.events.push_back({seq, e->type});
     auto decoded = events::DecodeEvent(e->type, e->payload);
     if (decoded.ok()) FillFromEvent(*decoded, &r.outcome);
+  }
+  if (r.outcome.kind == Outcome::Kind::kForfeited) {
+    // A booking's session and queue number never change once issued.
+    auto booking = projections::ReadRow<projections::BookingRow>(
+        *this, projections::BookingRowKey(r.outcome.booking_code));
+    if (booking.ok() && booking->has_value()) {
+      r.outcome.session = (*booking)->session;
+      r.outcome.queue_number = (*booking)->queue_number;
+    }
   }
   return r;
 }
@@ -607,7 +628,7 @@ void Service::Impl::SubmitTick(const ClockTickCommand& tick, Done done) {
     std::vector<std::string> chunk(
         codes.begin() + static_cast<std::ptrdiff_t>(std::min(i, codes.size())),
         codes.begin() + static_cast<std::ptrdiff_t>(std::min(i + kExpiriesPerAppendMax, codes.size())));
-    auto decision = DecideExpiries(offices_, tick, chunk, *this);
+    auto decision = DecideExpiries(tick, chunk, *this);
     if (!decision.ok()) return Refuse(decision.status(), done);
     total.expired += decision->outcome.expired;
     // Each chunk is its own append; the sweep's result lists them all once the last is durable.

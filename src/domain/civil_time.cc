@@ -388,6 +388,14 @@ Result<Instant> ParseRfc3339(std::string_view text) {
   return Instant{local - *offset * kMicrosPerMinute};
 }
 
+Result<int> Rfc3339UtcOffsetMinutes(std::string_view text) {
+  if (Result<Instant> valid = ParseRfc3339(text); !valid.ok()) return valid.status();
+  const char last = text.back();
+  return ParseOffset(
+      last == 'Z' || last == 'z' ? text.substr(text.size() - 1) : text.substr(text.size() - 6),
+      text);
+}
+
 std::string FormatRfc3339(Instant at, int utc_offset_minutes) {
   const int offset = std::clamp(utc_offset_minutes, -kUtcOffsetMinutesMax, kUtcOffsetMinutesMax);
   std::int64_t days = 0, rest = 0;

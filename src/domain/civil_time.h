@@ -115,6 +115,9 @@ struct Instant {
 // truncated. Leap seconds (:60) are rejected: the ledger cannot represent them.
 inline constexpr std::size_t kRfc3339BytesMax = 64;  // longer input is rejected unread
 Result<Instant> ParseRfc3339(std::string_view text);
+// The offset from UTC, in minutes, that a valid RFC 3339 timestamp is written at ("…+07:00" ->
+// 420, "…Z" -> 0). Errors as ParseRfc3339's.
+Result<int> Rfc3339UtcOffsetMinutes(std::string_view text);
 
 // "YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM)" at the given offset from UTC (0 prints "Z"). The
 // fraction is printed, with six digits, only when it is not zero. Offsets are clamped to

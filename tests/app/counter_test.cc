@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include <boost/json.hpp>
-
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +23,7 @@
 #include <vector>
 
 #include "app/booking_code.h"
+#include "app/result_json.h"
 #include "app/service.h"
 #include "domain/civil_time.h"
 #include "domain/office_config.h"
@@ -451,6 +451,37 @@ TEST_F(Counter, TheSameRequestIdTwiceIsADuplicateAndAppendsNothing) {
   const CommandResult other = Ok(*service_, Arrival(b, "2017-08-07T07:41:00+07:00", "req-7"));
   EXPECT_FALSE(other.duplicate);
   EXPECT_EQ(other.outcome.reason, "booking_forfeited");
+}
+
+// "duplicate: true ... the rest is the first result" (docs/COMMANDS.md, "Results"): also after a
+// restart, when the answer is rebuilt from the events the first one appended.
+TEST_F(Counter, ADuplicateAfterARestartAnswersTheWholeFirstResult) {
+  const std::string a = Code(1), b = Code(2);
+  const std::vector<Command> commands = {
+      Arrival(a, "2017-08-07T07:10:00+07:00", "dup-1"),
+      Arrival("NOPE", "2017-08-07T07:11:00+07:00", "dup-2"),
+      Arrival(b, "2017-08-07T07:40:00+07:00", "dup-3"),
+      IdentityCheckCommand{Ctx("2017-08-07T07:12:00+07:00", "dup-4"), a, true, false, "x"},
+      Documents(a, "2017-08-07T08:12:00+07:00", false, "dup-5"),
+      ApplicationProgressCommand{Ctx("2017-08-07T09:00:00+07:00", "dup-6"), "3201234567890123",
+                                 "wawancara", std::nullopt},
+      Msg("wamid.dup.7", "bogor", Phone(900), Person(900) + kDayText, kBooked),
+      Msg("wamid.dup.8", "bogor", Phone(900), Person(900) + kDayText, kBooked),  // repeated
+      Msg("wamid.dup.9", "bogor", Phone(901), "#Orang A#31022000#" + kDayText, kBooked),
+      Msg("wamid.dup.10", "bogor", Phone(901), "#syarat", kBooked),
+  };
+  std::vector<json::object> firsts;
+  for (const Command& c : commands) {
+    firsts.push_back(ResultJson(0, CommandTypeName(c), Ok(*service_, c)));
+  }
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    SCOPED_TRACE(json::serialize(firsts[i]));
+    json::object again = ResultJson(0, CommandTypeName(commands[i]), Ok(*service_, commands[i]));
+    EXPECT_EQ(again["duplicate"], true);
+    again.erase("duplicate");  // (moves the last member into its place: compare as objects)
+    EXPECT_TRUE(again == firsts[i]) << json::serialize(again);
+  }
 }
 
 TEST_F(Counter, ARequestIdIsADuplicateAfterARestartToo) {

@@ -198,6 +198,8 @@ TEST_F(RecheckTest, ALedgerTheServiceWroteIsExplainedThroughEveryKindOfCommand) 
   const auto after = Ok(*service_, Msg("wamid.r8", "bogor", "6281277778888",
                                        "#WATI#05051975#06032026", "2026-03-05T08:00:00+07:00"));
   EXPECT_NE(SeqOf(after, "office_configuration_applied.v1"), 0u);
+  Ok(*service_, Msg("wamid.r8b", "jakarta-pusat", "6285799991111", "#SARI#02021992#06032026",
+                    "2026-03-05T08:05:00+07:00"));  // still waiting when Jakarta is taken out
   offices.erase(std::remove_if(
                     offices.begin(), offices.end(),
                     [](const json::value& o) { return o.at("id").as_string() == "jakarta-pusat"; }),
@@ -208,12 +210,15 @@ TEST_F(RecheckTest, ALedgerTheServiceWroteIsExplainedThroughEveryKindOfCommand) 
   EXPECT_EQ(closed.outcome.reason, "unknown_office");
   Ok(*service_, Msg("wamid.r10", "bogor", "6281277779999", "#EKO#05051975#06032026",
                     "2026-03-05T08:20:00+07:00"));
+  const auto night =
+      Ok(*service_, Parse({{"type", "clock.tick"}, {"at", "2026-03-07T00:00:00+07:00"}}));
+  EXPECT_EQ(night.outcome.expired, 3u);  // Wati's, Eko's, and Sari's in Jakarta's own time
 
   const app::RecheckReport report = RecheckOk();
   EXPECT_TRUE(report.explained()) << report.difference->what;
   EXPECT_EQ(report.last_seq, ledger_->GetHead().seq);
   EXPECT_EQ(report.events_checked, ledger_->GetHead().seq);
-  EXPECT_EQ(report.commands, 23u);
+  EXPECT_EQ(report.commands, 25u);
 }
 
 TEST_F(RecheckTest, ABookingIssuedOnATamperedStateRowIsNamedWithWhatTheRulesDecide) {
@@ -276,6 +281,7 @@ TEST_F(RecheckTest, AnotherBookingCodeKeyPartsAtTheFirstCode) {
   EXPECT_NE(report.difference->what.find("payload member \"code\""), std::string::npos)
       << report.difference->what;
   EXPECT_NE(report.difference->what.find(issued.outcome.booking_code), std::string::npos);
+  EXPECT_NE(report.difference->what.find("is it the key the service ran with?"), std::string::npos);
 }
 
 TEST_F(RecheckTest, AnEventNoCommandBeginsWithIsNamed) {
@@ -360,6 +366,15 @@ TEST(RecheckCliTest, ASimulatedFortnightIsExplainedAndTheExitCodesSayWhy) {
   EXPECT_EQ(support::RunAntrean({"recheck", "--ledger", dir.path() + "/missing"}, dir.path(), env)
                 .exit_code,
             3);
+
+  // A hole in the record is a finding (exit 1), named, as for replay.
+  {
+    support::RawDb raw(ledger);
+    raw.Delete(raw.events(), support::BigEndian8(100));
+  }
+  auto holed = support::RunAntrean({"recheck", "--ledger", ledger}, dir.path(), env);
+  EXPECT_EQ(holed.exit_code, 1) << holed.out << holed.err;
+  EXPECT_NE(holed.err.find("event 100 is missing"), std::string::npos) << holed.err;
 }
 
 }  // namespace

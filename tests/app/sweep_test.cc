@@ -249,6 +249,26 @@ TEST_F(Sweep, ATickInAnotherTimeZoneComparesInstantsNotLocalTimes) {
       << "in the office's own offset";
 }
 
+TEST_F(Sweep, AnOfficeTakenOutOfTheOfficeFileStillHasItsBookingsExpiredInItsOwnTime) {
+  InboundMessage m = Registration(2, "denpasar", kDayText, "2017-08-01T08:00:00+08:00");
+  ASSERT_EQ(SubmitAll(*service_, {m})[0].outcome.kind, Outcome::Kind::kIssued);
+  // A reloaded office file without Denpasar: its waiting booking still expires, told in WITA.
+  json::value file = SampleOfficesJson();
+  json::array& offices = file.as_object()["offices"].as_array();
+  offices.erase(
+      std::remove_if(offices.begin(), offices.end(),
+                     [](const json::value& o) { return o.at("id").as_string() == "denpasar"; }),
+      offices.end());
+  service_->SetOffices(LoadOffices(file, "offices-without-denpasar.json"));
+  ASSERT_EQ(service_->offices().FindById("denpasar"), nullptr);
+  EXPECT_EQ(Ok(*service_, ClockTickCommand{At("2017-08-07T12:00:00+07:00")}).outcome.expired, 1u);
+  auto stored = ledger_->Get(ledger_->GetHead().seq);
+  ASSERT_TRUE(stored.ok());
+  auto decoded = events::DecodeEvent(stored->type, stored->payload);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(std::get<events::BookingExpired>(*decoded).expired_at, "2017-08-07T13:00:00+08:00");
+}
+
 TEST_F(Sweep, ASweepOfMoreThan512BookingsExpiresThemAllInSeveralAppends) {
   constexpr int kBookings = 1100;  // more than one append could hold (store::kAppendEventsMax)
   static_assert(kBookings > static_cast<int>(store::kAppendEventsMax));

@@ -132,6 +132,15 @@ TEST(CivilTimeInstant, ParsesOffsetsZuluAndFractions) {
   EXPECT_EQ(ParseRfc3339("1969-12-31T23:59:59.999999Z")->micros_since_epoch, -1);
 }
 
+TEST(CivilTimeInstant, TheOffsetATimestampIsWrittenAt) {
+  EXPECT_EQ(Rfc3339UtcOffsetMinutes("2017-08-07T07:30:00+07:00").value(), 420);
+  EXPECT_EQ(Rfc3339UtcOffsetMinutes("2017-08-07T08:00:00.5+08:00").value(), 480);
+  EXPECT_EQ(Rfc3339UtcOffsetMinutes("2017-08-07T00:30:00Z").value(), 0);
+  EXPECT_EQ(Rfc3339UtcOffsetMinutes("2017-08-07T00:30:00-03:30").value(), -210);
+  EXPECT_FALSE(Rfc3339UtcOffsetMinutes("2017-08-07T07:30:00").ok());
+  EXPECT_FALSE(Rfc3339UtcOffsetMinutes("+07:00").ok());
+}
+
 TEST(CivilTimeInstant, RejectsGarbageSayingWhat) {
   for (const char* bad :
        {"", "2017-08-07", "2017-08-07T08:00:00", "2017-08-07T08:00:00+7:00",

@@ -37,8 +37,8 @@ constexpr char kRecheckUsage[] =
     "\n"
     "Exit 0: every event is what the rules give. Exit 1: the first event where the\n"
     "ledger and the rules part is named, with the command and both versions of the\n"
-    "event. Exit 2: usage. Exit 3: the ledger, the secrets or the scratch ledger could\n"
-    "not be used.\n";
+    "event; or the record cannot be read (a missing or damaged event). Exit 2: usage.\n"
+    "Exit 3: the ledger, the secrets or the scratch ledger could not be used.\n";
 
 json::object SideJson(const app::RecheckEvent& e) {
   json::object o{
@@ -87,8 +87,9 @@ int RunRecheck(const std::vector<std::string>& argv, std::ostream& out, std::ost
   }
   auto report = app::Recheck(**ledger, options);
   if (!report.ok()) {
+    // A record that cannot be read (a hole, a damaged record) is a finding, as for replay.
     err << "antrean recheck: " << report.status().ToString() << "\n";
-    return kExitError;
+    return report.status().code() == Status::Code::kCorruption ? kExitFailed : kExitError;
   }
   const app::RecheckReport& r = *report;
   if (args->Has("json")) {
