@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
     store::Ledger::Options open;
     open.read_only = true;
     open.create_if_missing = false;
+    open.block_cache_bytes = app::kRecheckRecordCacheBytes;  // as `antrean recheck` opens it
     auto ledger = store::Ledger::Open(ledger_dir, open);
     if (!ledger.ok()) Die(ledger.status().ToString());
     head = (*ledger)->GetHead().seq;

@@ -17,6 +17,7 @@
 // since changed differs where they changed; the difference names the first such decision.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,11 @@
 #include "store/ledger.h"
 
 namespace antrean::app {
+
+// The block cache a recheck's reading of the record needs (Ledger::Options::block_cache_bytes for
+// the ledger it is given): it reads each block once, in order, so the default 256 MiB would only
+// fill with blocks never read again.
+inline constexpr std::size_t kRecheckRecordCacheBytes = std::size_t{16} << 20;
 
 struct RecheckOptions {
   // The booking-code key the ledger's service ran with (app/booking_code.h): the booking codes are

@@ -5,6 +5,7 @@
 
 #include "app/recheck.h"
 #include "app/secrets.h"
+#include "store/ledger.h"
 #include "tools/cli/command.h"
 
 namespace antrean::cli {
@@ -80,7 +81,11 @@ int RunRecheck(const std::vector<std::string>& argv, std::ostream& out, std::ost
     return kExitError;
   }
   options.code_key = secrets->booking_code_key;
-  auto ledger = OpenForReading(*args->Get("ledger"));
+  store::Ledger::Options open;
+  open.read_only = true;  // beside a live service, without its lock
+  open.create_if_missing = false;
+  open.block_cache_bytes = app::kRecheckRecordCacheBytes;
+  auto ledger = store::Ledger::Open(*args->Get("ledger"), open);
   if (!ledger.ok()) {
     err << "antrean recheck: " << ledger.status().ToString() << "\n";
     return kExitError;
