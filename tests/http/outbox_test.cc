@@ -3,11 +3,11 @@
 // reply they belong to.
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
-
 #include <atomic>
+#include <boost/json.hpp>
 #include <mutex>
 
+#include "app/recheck.h"
 #include "tests/support/fake_graph.h"
 #include "tests/support/http_node.h"
 
@@ -75,6 +75,21 @@ TEST(Outbox, RetriesWithBackoffUntilTheEndpointAcceptsAndRecordsEveryAttempt) {
   const auto delivery = support::OfType(client.Events(), "reply_delivery_status.v1");
   ASSERT_EQ(delivery.size(), 1u);
   EXPECT_EQ(delivery[0].at("payload").at("reply_id"), queued[0].at("payload").at("reply_id"));
+
+  // The outbox's outcomes, retry times included, are commands too: `antrean recheck` decides
+  // them again from the record and gets the same events.
+  node.Stop();
+  auto ledger = support::OpenLedger(dir.path() + "/ledger", support::ReadOnly());
+  ASSERT_NE(ledger, nullptr);
+  support::TempDir scratch;
+  app::RecheckOptions options;
+  options.code_key = support::TestSecrets().booking_code_key;
+  options.scratch_dir = scratch.path();
+  auto report = app::Recheck(*ledger, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->explained()) << report->difference->what;
+  EXPECT_EQ(report->events_checked, ledger->GetHead().seq);
+  EXPECT_EQ(report->commands, 5u);  // the message, two failures, the send, the delivery
 }
 
 TEST(Outbox, ARestartResumesWhatWasLeftUnsent) {

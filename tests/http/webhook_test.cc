@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <filesystem>
 #include <set>
 
+#include "app/recheck.h"
 #include "tests/support/http_node.h"
 #include "tests/whatsapp/fixtures.h"
 
@@ -186,6 +186,22 @@ TEST_F(WebhookTest, EveryFixturePayloadIsAcceptedAndEachMessageAndStatusRecorded
   EXPECT_EQ(fixtures, 28u);
   EXPECT_GE(seen_messages.size(), 5u);
   EXPECT_GE(seen_statuses.size(), 8u);
+
+  // Every decision the webhook made from the real payload shapes (text, captions, reactions,
+  // unsupported kinds, statuses of replies ours and not) is the one `antrean recheck` makes
+  // again from the record.
+  node_.Stop();
+  auto ledger = support::OpenLedger(dir_.path() + "/ledger", support::ReadOnly());
+  ASSERT_NE(ledger, nullptr);
+  support::TempDir scratch;
+  app::RecheckOptions options;
+  options.code_key = support::TestSecrets().booking_code_key;
+  options.scratch_dir = scratch.path();
+  auto report = app::Recheck(*ledger, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->explained()) << report->difference->what;
+  EXPECT_EQ(report->events_checked, ledger->GetHead().seq);
+  EXPECT_GE(report->commands, seen_messages.size() + seen_statuses.size());
 }
 
 // Batam takes registrations only as an e-KTP photo with the registration as its caption, 07:30 to
