@@ -64,15 +64,9 @@ class RecheckTest : public support::ServiceFixture {
     return 0;
   }
 
-  app::RecheckReport RecheckOk(std::string key = kKey, std::uint64_t until_seq = 0) {
+  app::RecheckReport RecheckOk(const std::string& key = kKey, std::uint64_t until_seq = 0) {
     service_->Drain();
-    app::RecheckOptions options;
-    options.code_key = std::move(key);
-    options.until_seq = until_seq;
-    options.scratch_dir = scratch_.path();
-    auto report = app::Recheck(*ledger_, options);
-    EXPECT_TRUE(report.ok()) << report.status().ToString();
-    return report.ok() ? *report : app::RecheckReport{};
+    return support::RecheckOk(*ledger_, key, until_seq);
   }
 
   TempDir scratch_;

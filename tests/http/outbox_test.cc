@@ -7,7 +7,6 @@
 #include <boost/json.hpp>
 #include <mutex>
 
-#include "app/recheck.h"
 #include "tests/support/fake_graph.h"
 #include "tests/support/http_node.h"
 
@@ -81,15 +80,10 @@ TEST(Outbox, RetriesWithBackoffUntilTheEndpointAcceptsAndRecordsEveryAttempt) {
   node.Stop();
   auto ledger = support::OpenLedger(dir.path() + "/ledger", support::ReadOnly());
   ASSERT_NE(ledger, nullptr);
-  support::TempDir scratch;
-  app::RecheckOptions options;
-  options.code_key = support::TestSecrets().booking_code_key;
-  options.scratch_dir = scratch.path();
-  auto report = app::Recheck(*ledger, options);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_TRUE(report->explained()) << report->difference->what;
-  EXPECT_EQ(report->events_checked, ledger->GetHead().seq);
-  EXPECT_EQ(report->commands, 5u);  // the message, two failures, the send, the delivery
+  const auto report = support::RecheckOk(*ledger, support::TestSecrets().booking_code_key);
+  EXPECT_TRUE(report.explained()) << report.difference->what;
+  EXPECT_EQ(report.events_checked, ledger->GetHead().seq);
+  EXPECT_EQ(report.commands, 5u);  // the message, two failures, the send, the delivery
 }
 
 TEST(Outbox, ARestartResumesWhatWasLeftUnsent) {

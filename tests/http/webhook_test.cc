@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <set>
 
-#include "app/recheck.h"
 #include "tests/support/http_node.h"
 #include "tests/whatsapp/fixtures.h"
 
@@ -193,15 +192,10 @@ TEST_F(WebhookTest, EveryFixturePayloadIsAcceptedAndEachMessageAndStatusRecorded
   node_.Stop();
   auto ledger = support::OpenLedger(dir_.path() + "/ledger", support::ReadOnly());
   ASSERT_NE(ledger, nullptr);
-  support::TempDir scratch;
-  app::RecheckOptions options;
-  options.code_key = support::TestSecrets().booking_code_key;
-  options.scratch_dir = scratch.path();
-  auto report = app::Recheck(*ledger, options);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_TRUE(report->explained()) << report->difference->what;
-  EXPECT_EQ(report->events_checked, ledger->GetHead().seq);
-  EXPECT_GE(report->commands, seen_messages.size() + seen_statuses.size());
+  const auto report = support::RecheckOk(*ledger, support::TestSecrets().booking_code_key);
+  EXPECT_TRUE(report.explained()) << report.difference->what;
+  EXPECT_EQ(report.events_checked, ledger->GetHead().seq);
+  EXPECT_GE(report.commands, seen_messages.size() + seen_statuses.size());
 }
 
 // Batam takes registrations only as an e-KTP photo with the registration as its caption, 07:30 to

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 
 #include <boost/json.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -25,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "app/recheck.h"
 #include "app/service.h"
 #include "domain/civil_time.h"
 #include "domain/office_config.h"
@@ -366,6 +366,23 @@ inline std::uint64_t AppendFolded(store::Ledger& ledger, const events::Event& ev
   auto appended = ledger.Append(std::move(request));
   EXPECT_TRUE(appended.ok()) << appended.status().ToString();
   return appended.ok() ? appended->first_seq : 0;
+}
+
+// ---- Recheck ----------------------------------------------------------------------------------
+
+// `antrean recheck` of `ledger` (app/recheck.h) with the booking-code key its service ran with, its
+// scratch ledger in a temp directory of its own; it must run (a difference is a result, checked by
+// the caller). Events 1..until_seq, or all with 0.
+inline app::RecheckReport RecheckOk(const store::Ledger& ledger, const std::string& code_key,
+                                    std::uint64_t until_seq = 0) {
+  TempDir scratch("recheck_scratch");
+  app::RecheckOptions options;
+  options.code_key = code_key;
+  options.until_seq = until_seq;
+  options.scratch_dir = scratch.path();
+  auto report = app::Recheck(ledger, options);
+  EXPECT_TRUE(report.ok()) << report.status().ToString();
+  return report.ok() ? *report : app::RecheckReport{};
 }
 
 }  // namespace antrean::support
