@@ -242,8 +242,9 @@ class Ledger {
   // (too many pending), Unavailable (read-only or closed).
   virtual Result<AppendResult> Append(AppendRequest request) = 0;
 
-  // As Append, but returns at once; `done` runs on the ledger's ack thread once the outcome is known and
-  // must not block. Used by the HTTP service so that no I/O thread waits for a disk sync.
+  // As Append, but returns at once; `done` runs on one of the ledger's threads once the outcome is
+  // known, in the order the appends were written, and must not block (it may call AppendAsync,
+  // never Append). Used by the HTTP service so that no I/O thread waits for a disk sync.
   using AppendCallback = std::function<void(Result<AppendResult>)>;
   virtual void AppendAsync(AppendRequest request, AppendCallback done) = 0;
 

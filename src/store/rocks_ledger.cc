@@ -503,8 +503,33 @@ void RocksLedger::WriterLoop() {
       }
       queued_.fetch_sub(group.size());
     }
-    WriteGroup(group);  // hands the group to the sync thread, then clears writing_
+    Written w = WriteGroup(group);
     group.clear();
+    const std::size_t appends = w.group.size();
+    bool here = false;
+    {
+      std::lock_guard lk(sync_mu_);
+      // An idle ledger: nothing queued behind this group, nothing being synced or answered, and
+      // every appender the last sync answered is back in this group. Then no fsync could cover
+      // more, and handing the group on would only add two thread wake-ups to its latency: sync
+      // and answer it here. Otherwise hand it to the sync thread, and write the next group
+      // while that fsync runs.
+      if (!syncing_ && written_.empty() && queued_.load() == 0 &&
+          appends >= last_answered_.load()) {
+        std::lock_guard ak(ack_mu_);
+        here = acks_.empty() && !acking_.load();
+      }
+      if (!here) written_.push_back(std::move(w));
+      writing_.store(false);
+    }
+    if (!here) {
+      sync_cv_.notify_one();
+      continue;
+    }
+    std::deque<Written> batch;
+    batch.push_back(std::move(w));
+    SyncAndPublish(batch);
+    Answer(batch);
   }
 }
 
@@ -516,8 +541,28 @@ void RocksLedger::SyncLoop() {
       sync_cv_.wait(lk, [this] { return !written_.empty() || writer_done_; });
       if (written_.empty()) return;  // the writer has stopped and every group is acknowledged
       batch.swap(written_);
+      syncing_ = true;
     }
     GatherMore(batch);
+    SyncAndPublish(batch);
+    {
+      std::lock_guard lk(ack_mu_);
+      for (auto& w : batch) acks_.push_back(std::move(w));
+    }
+    ack_cv_.notify_one();
+    batch.clear();
+    {
+      // Only now: the writer sees either this flag or the groups waiting for the ack thread.
+      std::lock_guard lk(sync_mu_);
+      syncing_ = false;
+    }
+  }
+}
+
+// Syncs the WAL, covering every group of `batch` (each written before this call), and publishes
+// the outcome: the new head and the counts, or a failure that stops the ledger's writes.
+void RocksLedger::SyncAndPublish(std::deque<Written>& batch) {
+  {
     bool any = false;
     for (const auto& w : batch) any = any || w.wrote;
     Status status;
@@ -538,8 +583,7 @@ void RocksLedger::SyncLoop() {
                                               .count());
       if (!s.ok()) status = FromRocks(s, "syncing the ledger");
     }
-    Acknowledge(batch, status, any && status.ok(), micros);
-    batch.clear();
+    Publish(batch, status, any && status.ok(), micros);
   }
 }
 
@@ -562,8 +606,8 @@ void RocksLedger::GatherMore(std::deque<Written>& batch) {
   written_.clear();
 }
 
-void RocksLedger::Acknowledge(std::deque<Written>& written, const Status& sync_status,
-                              bool synced, std::uint64_t sync_micros) {
+void RocksLedger::Publish(std::deque<Written>& written, const Status& sync_status, bool synced,
+                          std::uint64_t sync_micros) {
   if (!sync_status.ok()) {
     // Nothing written since the last good sync is acknowledged, duplicates included (their
     // original may be among the lost). After a failed fsync the disk's state is unknown: the
@@ -591,11 +635,16 @@ void RocksLedger::Acknowledge(std::deque<Written>& written, const Status& sync_s
       stats_.write_micros += sync_micros;
     }
   }
-  {
-    std::lock_guard lk(ack_mu_);
-    for (auto& w : written) acks_.push_back(std::move(w));
+}
+
+// Runs the callbacks of `written`'s appends, in order, and remembers how many were answered.
+void RocksLedger::Answer(std::deque<Written>& written) {
+  std::size_t answered = 0;
+  for (auto& w : written) {
+    for (auto& p : w.group) p->done(std::move(p->result));
+    answered += w.group.size();
   }
-  ack_cv_.notify_one();
+  last_answered_.store(answered);
 }
 
 void RocksLedger::AckLoop() {
@@ -606,11 +655,9 @@ void RocksLedger::AckLoop() {
       ack_cv_.wait(lk, [this] { return !acks_.empty() || syncer_done_; });
       if (acks_.empty()) return;  // the sync thread has stopped and every group is answered
       batch.swap(acks_);
+      acking_.store(true);  // under ack_mu_: the writer sees either this or the groups
     }
-    acking_.store(true);
-    for (auto& w : batch) {
-      for (auto& p : w.group) p->done(std::move(p->result));
-    }
+    Answer(batch);
     batch.clear();
     {
       std::lock_guard lk(sync_mu_);
@@ -707,7 +754,7 @@ Status RocksLedger::RewriteState(const std::vector<std::pair<std::string, std::s
   return s.ok() ? Status::Ok() : FromRocks(s, "rewriting derived state");
 }
 
-void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
+RocksLedger::Written RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
   Status failed;
   {
     std::lock_guard lk(queue_mu_);
@@ -847,12 +894,7 @@ void RocksLedger::WriteGroup(std::vector<std::unique_ptr<Pending>>& group) {
   w.group = std::move(group);
   w.head = head;
   w.wrote = wrote;
-  {
-    std::lock_guard lk(sync_mu_);
-    written_.push_back(std::move(w));
-    writing_.store(false);
-  }
-  sync_cv_.notify_one();
+  return w;
 }
 
 Status RocksLedger::Scan(std::uint64_t from_seq, std::uint64_t to_seq,

@@ -60,9 +60,11 @@ class RocksLedger final : public Ledger {
   void SyncLoop();
   void GatherMore(std::deque<Written>& batch);
   void AckLoop();
-  void WriteGroup(std::vector<std::unique_ptr<Pending>>& group);
-  void Acknowledge(std::deque<Written>& written, const Status& sync_status, bool synced,
-                   std::uint64_t sync_micros);
+  Written WriteGroup(std::vector<std::unique_ptr<Pending>>& group);
+  void SyncAndPublish(std::deque<Written>& batch);
+  void Publish(std::deque<Written>& written, const Status& sync_status, bool synced,
+               std::uint64_t sync_micros);
+  void Answer(std::deque<Written>& written);
   Result<std::uint64_t> LastSeqUnder(std::string_view key, std::uint64_t max_seq) const;
 
   std::string dir_;
@@ -84,7 +86,9 @@ class RocksLedger final : public Ledger {
   // thread chains them and writes each group to the WAL unsynced; the sync thread fsyncs the WAL
   // and only then publishes the new head and runs the callbacks of every group written before
   // that sync began; the ack thread runs their callbacks. The writer never waits for the disk, so
-  // each fsync covers all that arrived while the previous one ran.
+  // each fsync covers all that arrived while the previous one ran. An idle ledger is the
+  // exception: there the writer syncs and answers its group itself (WriterLoop), since no other
+  // append could share the fsync and each hand-over is a thread wake-up on the append's path.
   Head written_head_;  // the newest written event; only the writer thread touches it
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -101,7 +105,11 @@ class RocksLedger final : public Ledger {
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   std::deque<Written> written_;  // groups written but not yet synced; guarded by sync_mu_
+  bool syncing_ = false;         // the sync thread holds groups it has not handed on; by sync_mu_
   bool writer_done_ = false;     // guarded by sync_mu_
+  // Appends the last round of callbacks answered: while fewer than that come back in one group,
+  // more are on their way, and the writer hands its group to the sync thread (WriterLoop).
+  std::atomic<std::size_t> last_answered_{0};
   std::thread syncer_;
 
   // Synced groups wait here for the ack thread, which runs their callbacks in order: waking

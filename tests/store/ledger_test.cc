@@ -7,9 +7,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -572,6 +575,94 @@ TEST_F(LedgerTest, AppendAsyncCallbackGetsTheResult) {
   EXPECT_EQ(r->first_seq, 2u);
   EXPECT_EQ(r->count, 1u);
   EXPECT_EQ(ledger_->GetHead().seq, 2u);
+}
+
+// An idle ledger syncs and answers an append on its writer thread; a busy one hands groups on to
+// the sync and ack threads (rocks_ledger.cc, WriterLoop). Either way: callbacks come in the order
+// the appends were written, and each sees its events already published as the head.
+TEST_F(LedgerTest, AsyncCallbacksComeInWriteOrderAfterTheHeadWhetherIdleOrBusy) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::uint64_t> order;  // first_seq of each answer, in the order answered
+  int answered = 0, failures = 0, head_behind = 0;
+  auto callback = [&](Result<AppendResult> r) {
+    const std::uint64_t head = ledger_->GetHead().seq;
+    std::lock_guard lk(mu);
+    if (!r.ok()) {
+      ++failures;
+    } else {
+      order.push_back(r->first_seq);
+      if (head < r->last_seq()) ++head_behind;
+    }
+    ++answered;
+    cv.notify_all();
+  };
+  auto wait_for = [&](int n) {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return answered >= n; });
+  };
+  int issued = 0;
+  // Idle: one append at a time.
+  for (int i = 0; i < 20; ++i) {
+    ledger_->AppendAsync(One({"k:idle"}), callback);
+    wait_for(++issued);
+  }
+  // Busy: bursts of 200 from four threads at once, then one at a time again, twice.
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 50; ++i) ledger_->AppendAsync(One({"k:busy"}), callback);
+      });
+    }
+    for (auto& th : threads) th.join();
+    issued += 200;
+    for (int i = 0; i < 5; ++i) {
+      ledger_->AppendAsync(One({"k:idle"}), callback);
+      ++issued;
+    }
+    wait_for(issued);
+    for (int i = 0; i < 5; ++i) {
+      ledger_->AppendAsync(One({"k:idle"}), callback);
+      wait_for(++issued);
+    }
+  }
+  std::lock_guard lk(mu);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(head_behind, 0) << "a callback ran before its events were the published head";
+  ASSERT_EQ(order.size(), static_cast<std::size_t>(issued));
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    EXPECT_EQ(order[i], i + 1) << "answer " << i << " is out of the order of the writes";
+  }
+  EXPECT_EQ(ledger_->GetHead().seq, static_cast<std::uint64_t>(issued));
+}
+
+// A callback may append again (the service issues its next append from a completion): on the
+// idle path that append is queued from the writer thread itself, and must still be written.
+TEST_F(LedgerTest, AnAppendIssuedFromACallbackIsWrittenAndAnswered) {
+  constexpr int kChain = 100;
+  std::promise<void> all_done;
+  std::atomic<int> answered{0};
+  std::atomic<bool> failed{false};
+  std::function<void()> next = [&] {
+    ledger_->AppendAsync(One({"k:chain"}), [&](Result<AppendResult> r) {
+      if (!r.ok() || r->first_seq != static_cast<std::uint64_t>(answered.load() + 1)) {
+        failed = true;
+      }
+      if (++answered == kChain) {
+        all_done.set_value();
+      } else {
+        next();
+      }
+    });
+  };
+  next();
+  ASSERT_EQ(all_done.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "the chain stalled after " << answered.load() << " appends";
+  EXPECT_FALSE(failed.load());
+  EXPECT_EQ(ledger_->GetHead().seq, static_cast<std::uint64_t>(kChain));
+  VerifyReport report = VerifyOk();
+  EXPECT_TRUE(report.ok) << report.detail;
 }
 
 TEST_F(LedgerTest, AppendAsyncCallbackGetsTheRejection) {
