@@ -110,6 +110,10 @@ class RocksLedger final : public Ledger {
   // Appends the last round of callbacks answered: while fewer than that come back in one group,
   // more are on their way, and the writer hands its group to the sync thread (WriterLoop).
   std::atomic<std::size_t> last_answered_{0};
+  // Appends queued since the ledger opened, and whether any came while the last fsync ran: a
+  // stream of appends, which the pipeline serves better than a writer syncing itself.
+  std::atomic<std::uint64_t> arrivals_{0};
+  std::atomic<bool> busy_during_sync_{false};
   std::thread syncer_;
 
   // Synced groups wait here for the ack thread, which runs their callbacks in order: waking
