@@ -506,22 +506,10 @@ void RocksLedger::WriterLoop() {
     }
     Written w = WriteGroup(group);
     group.clear();
-    const std::size_t appends = w.group.size();
     bool here = false;
     {
       std::lock_guard lk(sync_mu_);
-      // An idle ledger: nothing queued behind this group, nothing being synced or answered,
-      // every appender the last sync answered back in this group, and no append arrived while
-      // the last fsync ran. Then no fsync could cover more, and handing the group on would only
-      // add two thread wake-ups to its latency: sync and answer it here. Otherwise, a stream of
-      // appends (ingest, a busy service) or many appenders, hand it to the sync thread and
-      // write the next group while that fsync runs: a writer that waited for its own fsyncs
-      // made ingest 10% slower.
-      if (!syncing_ && written_.empty() && queued_.load() == 0 && !busy_during_sync_.load() &&
-          appends >= last_answered_.load()) {
-        std::lock_guard ak(ack_mu_);
-        here = acks_.empty() && !acking_.load();
-      }
+      here = IdleFor(w.group.size());
       if (!here) written_.push_back(std::move(w));
       writing_.store(false);
     }
@@ -534,6 +522,22 @@ void RocksLedger::WriterLoop() {
     SyncAndPublish(batch);
     Answer(batch);
   }
+}
+
+// Whether the writer should sync and answer a group of `appends` itself; sync_mu_ held. An idle
+// ledger: nothing queued behind this group, nothing being synced or answered, every appender the
+// last sync answered back in this group, and no append arrived while the last fsync ran. Then no
+// fsync could cover more, and handing the group on would only add two thread wake-ups to its
+// latency. Otherwise (a stream of appends: ingest, a busy service; or many appenders) the sync
+// thread takes it and the writer writes the next group during that fsync: a writer that waited
+// for its own fsyncs made ingest 10% slower.
+bool RocksLedger::IdleFor(std::size_t appends) {
+  if (syncing_ || !written_.empty() || queued_.load() != 0 || busy_during_sync_.load() ||
+      appends < last_answered_.load()) {
+    return false;
+  }
+  std::lock_guard ak(ack_mu_);
+  return acks_.empty() && !acking_.load();
 }
 
 void RocksLedger::SyncLoop() {
@@ -565,31 +569,29 @@ void RocksLedger::SyncLoop() {
 // Syncs the WAL, covering every group of `batch` (each written before this call), and publishes
 // the outcome: the new head and the counts, or a failure that stops the ledger's writes.
 void RocksLedger::SyncAndPublish(std::deque<Written>& batch) {
+  bool any = false;
+  for (const auto& w : batch) any = any || w.wrote;
+  Status status;
   {
-    bool any = false;
-    for (const auto& w : batch) any = any || w.wrote;
-    Status status;
-    {
-      // After any failed write or sync, nothing more is acknowledged: a group written since may
-      // hold a duplicate of an append that was lost, and would otherwise be answered as if its
-      // original were on disk. Callers retry with the same idempotency key after a restart.
-      std::lock_guard lk(queue_mu_);
-      status = failed_;
-    }
-    std::uint64_t micros = 0;
-    if (any && status.ok()) {
-      const auto start = std::chrono::steady_clock::now();
-      const std::uint64_t arrivals = arrivals_.load();
-      // Syncs everything written before this call; groups written meanwhile wait for the next.
-      rocksdb::Status s = db_->SyncWAL();
-      busy_during_sync_.store(arrivals_.load() != arrivals);
-      micros = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                              std::chrono::steady_clock::now() - start)
-                                              .count());
-      if (!s.ok()) status = FromRocks(s, "syncing the ledger");
-    }
-    Publish(batch, status, any && status.ok(), micros);
+    // After any failed write or sync, nothing more is acknowledged: a group written since may
+    // hold a duplicate of an append that was lost, and would otherwise be answered as if its
+    // original were on disk. Callers retry with the same idempotency key after a restart.
+    std::lock_guard lk(queue_mu_);
+    status = failed_;
   }
+  std::uint64_t micros = 0;
+  if (any && status.ok()) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::uint64_t arrivals = arrivals_.load();
+    // Syncs everything written before this call; groups written meanwhile wait for the next.
+    rocksdb::Status s = db_->SyncWAL();
+    busy_during_sync_.store(arrivals_.load() != arrivals);
+    micros = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                            std::chrono::steady_clock::now() - start)
+                                            .count());
+    if (!s.ok()) status = FromRocks(s, "syncing the ledger");
+  }
+  Publish(batch, status, any && status.ok(), micros);
 }
 
 // Group commit across the pipeline: when appenders are being answered right now, or appends are

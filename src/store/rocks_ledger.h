@@ -58,6 +58,7 @@ class RocksLedger final : public Ledger {
   struct Written;
   void WriterLoop();
   void SyncLoop();
+  bool IdleFor(std::size_t appends);
   void GatherMore(std::deque<Written>& batch);
   void AckLoop();
   Written WriteGroup(std::vector<std::unique_ptr<Pending>>& group);
@@ -84,8 +85,8 @@ class RocksLedger final : public Ledger {
 
   // The append pipeline (docs/FORMAT.md, "Durability"): appenders queue requests; the writer
   // thread chains them and writes each group to the WAL unsynced; the sync thread fsyncs the WAL
-  // and only then publishes the new head and runs the callbacks of every group written before
-  // that sync began; the ack thread runs their callbacks. The writer never waits for the disk, so
+  // and only then publishes the new head for every group written before that sync began; the
+  // ack thread runs their callbacks. The writer never waits for the disk, so
   // each fsync covers all that arrived while the previous one ran. An idle ledger is the
   // exception: there the writer syncs and answers its group itself (WriterLoop), since no other
   // append could share the fsync and each hand-over is a thread wake-up on the append's path.

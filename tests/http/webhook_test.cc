@@ -189,13 +189,7 @@ TEST_F(WebhookTest, EveryFixturePayloadIsAcceptedAndEachMessageAndStatusRecorded
   // Every decision the webhook made from the real payload shapes (text, captions, reactions,
   // unsupported kinds, statuses of replies ours and not) is the one `antrean recheck` makes
   // again from the record.
-  node_.Stop();
-  auto ledger = support::OpenLedger(dir_.path() + "/ledger", support::ReadOnly());
-  ASSERT_NE(ledger, nullptr);
-  const auto report = support::RecheckOk(*ledger, support::TestSecrets().booking_code_key);
-  EXPECT_TRUE(report.explained()) << report.difference->what;
-  EXPECT_EQ(report.events_checked, ledger->GetHead().seq);
-  EXPECT_GE(report.commands, seen_messages.size() + seen_statuses.size());
+  EXPECT_GE(node_.StopAndRecheck().commands, seen_messages.size() + seen_statuses.size());
 }
 
 // Batam takes registrations only as an e-KTP photo with the registration as its caption, 07:30 to

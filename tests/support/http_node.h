@@ -113,7 +113,8 @@ class TestNode {
  public:
   // `adjust` may change the options before the node opens (limits, the Graph URL, ...).
   explicit TestNode(const std::string& ledger_dir,
-                    const std::function<void(http::NodeOptions&)>& adjust = {}) {
+                    const std::function<void(http::NodeOptions&)>& adjust = {})
+      : ledger_dir_(ledger_dir) {
     http::SetLogLevel("warn");  // the tests' own output, not the service's chatter
     http::NodeOptions o;
     o.ledger_dir = ledger_dir;
@@ -135,7 +136,22 @@ class TestNode {
   bool ok() const { return node_ != nullptr; }
   std::string url() const { return "http://" + node_->address(); }
 
+  // Stops the node and runs `antrean recheck` over the ledger it leaves, with the key it ran
+  // with: every event must be explained, the whole ledger checked. The report is returned for
+  // the caller's own counts.
+  app::RecheckReport StopAndRecheck() {
+    Stop();
+    auto ledger = OpenLedger(ledger_dir_, ReadOnly());
+    EXPECT_NE(ledger, nullptr);
+    if (ledger == nullptr) return {};
+    const auto report = RecheckOk(*ledger, TestSecrets().booking_code_key);
+    EXPECT_TRUE(report.explained()) << report.difference->what;
+    EXPECT_EQ(report.events_checked, ledger->GetHead().seq);
+    return report;
+  }
+
  private:
+  std::string ledger_dir_;
   std::unique_ptr<http::Node> node_;
 };
 
